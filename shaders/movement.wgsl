@@ -1,0 +1,70 @@
+// movement.wgsl — data movement for any 4-byte dtype (moved as raw u32 bits).
+//
+//  gather:  out[i] = src[offset + sum_d idx_d(i) * stride_d]   (permute, expand, slice)
+//  scatter: dst[offset + sum_d idx_d(i) * stride_d] = src[i]   (concat, slice backward)
+//  pad:     out[i] = src[idx - before] inside the source, else `value`
+// idx_d(i) are the digits of i in the iterated shape. One thread per element, 256 per
+// workgroup, 2-D grid. Limits: rank <= 8; offsets and strides < 2^32.
+
+struct Params {
+  n: u32,
+  rank: u32,
+  offset: u32,
+  value: u32,       // pad: fill value bits
+  shape: array<vec4<u32>, 2>,
+  stride: array<vec4<u32>, 2>,
+  before: array<vec4<u32>, 2>,   // pad only
+  src_shape: array<vec4<u32>, 2>, // pad only
+};
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+
+fn strided_offset(i: u32) -> u32 {
+  var rem = i;
+  var off = p.offset;
+  for (var d = i32(p.rank) - 1; d >= 0; d = d - 1) {
+    let du = u32(d);
+    let size = at8(p.shape, du);
+    off = off + (rem % size) * at8(p.stride, du);
+    rem = rem / size;
+  }
+  return off;
+}
+
+@compute @workgroup_size(256)
+fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  dst[i] = src[strided_offset(i)];
+}
+
+@compute @workgroup_size(256)
+fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  dst[strided_offset(i)] = src[i];
+}
+
+@compute @workgroup_size(256)
+fn pad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  var rem = i;
+  var off = 0u;
+  var inside = true;
+  var src_stride = 1u;
+  for (var d = i32(p.rank) - 1; d >= 0; d = d - 1) {
+    let du = u32(d);
+    let size = at8(p.shape, du);
+    let idx = rem % size;
+    rem = rem / size;
+    let b = at8(p.before, du);
+    let ss = at8(p.src_shape, du);
+    if (idx < b || idx - b >= ss) { inside = false; }
+    off = off + (idx - b) * src_stride;
+    src_stride = src_stride * ss;
+  }
+  dst[i] = select(p.value, src[off], inside);
+}

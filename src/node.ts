@@ -1,0 +1,3 @@
+/** Node entry: the whole engine plus the Dawn device. */
+export * from './index.js';
+export { initNodeEngine } from './runtime/device-node.js';

@@ -1,0 +1,78 @@
+/**
+ * Batched matrix multiply with optional transposes and a fused bias epilogue.
+ * a: [..., M, K] (or [..., K, M] with transA), b: [..., K, N] (or [..., N, K] with transB);
+ * batch dimensions broadcast. Backward: dA = dC · Bᵀ, dB = Aᵀ · dC, both again matmuls with the
+ * transposes folded into strides (no copies).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { runtime } from '../runtime/runtime.js';
+import { Params } from '../runtime/params.js';
+import { ShapeError, fmtShape } from '../runtime/errors.js';
+import { broadcastShapes, numel } from '../tensor/shape.js';
+import { record } from '../autograd/graph.js';
+import { expand, reshape } from './movement.js';
+import { sum, sumTo } from './reduce.js';
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** [N], added to every row of the result. */
+  bias?: Tensor;
+}
+
+/** Launches C = op(A)·op(B) (+bias) with a and b already at a common flattened batch (or 1). */
+function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchShape: number[], bias?: Tensor): Tensor {
+  const M = transA ? a.shape[a.rank - 1]! : a.shape[a.rank - 2]!;
+  const K = transA ? a.shape[a.rank - 2]! : a.shape[a.rank - 1]!;
+  const N = transB ? b.shape[b.rank - 2]! : b.shape[b.rank - 1]!;
+  const batch = numel(batchShape);
+  const aBatch = numel(a.shape.slice(0, -2));
+  const bBatch = numel(b.shape.slice(0, -2));
+  const out = new Tensor([...batchShape, M, N], 'f32');
+  const [sam, sak] = transA ? [1, M] : [K, 1];
+  const [sbk, sbn] = transB ? [1, K] : [N, 1];
+  const tilesN = Math.ceil(N / 64);
+  const tiles = Math.ceil(M / 64) * tilesN;
+  const maxWg = runtime().limits.maxComputeWorkgroupsPerDimension;
+  if (tiles > maxWg || batch > maxWg) throw new ShapeError(`matmul: [${M}x${K}]·[${K}x${N}] × batch ${batch} exceeds the dispatch limit`);
+  runtime().dispatch({
+    op: 'matmul', shader: 'matmul', entry: 'main',
+    constants: { A_KFAST: sak === 1 ? 1 : 0, B_NFAST: sbn === 1 ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+    params: new Params().u32(M, N, K, batch, sam, sak, sbk, sbn, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, tilesN, 0),
+    buffers: [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : runtime().placeholder()],
+    workgroups: [tiles, batch],
+  });
+  return out;
+}
+
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const { transA = false, transB = false, bias } = opts;
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new ShapeError(`matmul: expected f32 tensors, got ${a.describe()} and ${b.describe()}`);
+  if (a.rank < 2 || b.rank < 2) throw new ShapeError(`matmul: operands must have rank >= 2, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  const Ka = transA ? a.shape[a.rank - 2]! : a.shape[a.rank - 1]!;
+  const Kb = transB ? b.shape[b.rank - 1]! : b.shape[b.rank - 2]!;
+  const N = transB ? b.shape[b.rank - 2]! : b.shape[b.rank - 1]!;
+  if (Ka !== Kb) {
+    throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''} · ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''} (${Ka} vs ${Kb})`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== N)) throw new ShapeError(`matmul: bias must have shape [${N}], got ${fmtShape(bias.shape)}`);
+  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  const batchShape = broadcastShapes(batchA, batchB, 'matmul (batch dimensions)');
+  // The kernel broadcasts a whole operand (batch stride 0); partial batch broadcasts are expanded.
+  const fit = (t: Tensor, bs: readonly number[]): Tensor =>
+    numel(bs) === 1 || numel(bs) === numel(batchShape) ? t : expand(t, [...batchShape, ...t.shape.slice(-2)]);
+  const aa = fit(a, batchA), bb = fit(b, batchB);
+  const out = launch(aa, bb, transA, transB, batchShape, bias);
+  const inputs = bias ? [a, b, bias] : [a, b];
+  return record(out, 'matmul', inputs, (g) => {
+    // dA = g·Bᵀ (or (g·Bᵀ)ᵀ = B·gᵀ when A was transposed); dB = Aᵀ·g (or gᵀ·A).
+    const ga = a.requiresGrad
+      ? sumTo(transA ? matmul(bb, g, { transA: transB, transB: true }) : matmul(g, bb, { transB: !transB }), a.shape)
+      : null;
+    const gb = b.requiresGrad
+      ? sumTo(transB ? matmul(g, aa, { transA: true, transB: transA }) : matmul(aa, g, { transA: !transA }), b.shape)
+      : null;
+    const gbias = bias?.requiresGrad ? sum(reshape(g, [-1, N]), 0) : null;
+    return bias ? [ga, gb, gbias] : [ga, gb];
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * Creates the engine's device from any `GPU` object (navigator.gpu in a browser, Dawn's in Node),
+ * asking for the adapter's best limits so large tensors and 16 KiB+ workgroup memory are usable.
+ */
+import { NoAdapterError } from './errors.js';
+import { Runtime, setRuntime } from './runtime.js';
+
+export interface EngineOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Extra hint appended to the no-adapter error (Node adds what to install). */
+  installHint?: string;
+}
+
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+const WANTED_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+
+export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise<Runtime> {
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new NoAdapterError(`no WebGPU adapter found.${opts.installHint ? ' ' + opts.installHint : ''}`);
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  return new Runtime(device, desc, adapter);
+}
+
+/** Browser (or any host that provides `navigator.gpu`): initialises and installs the runtime. */
+export async function initEngine(opts: EngineOptions & { gpu?: GPU } = {}): Promise<Runtime> {
+  const gpu = opts.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) throw new NoAdapterError('WebGPU is not available here (navigator.gpu is undefined).' + (opts.installHint ? ' ' + opts.installHint : ''));
+  const rt = await createRuntime(gpu, opts);
+  setRuntime(rt);
+  return rt;
+}

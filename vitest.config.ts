@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// One forked process per test file: each owns its own Dawn device. Two at a time matches the
+// 2-core machines this runs on; software adapters make GPU tests CPU-bound.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
