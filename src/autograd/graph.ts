@@ -92,6 +92,9 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     if (!grad) owned.add(seed);
     grads.set(root, seed);
 
+    // `upstream` is the gradient being propagated: an op may pass it through to several inputs,
+    // so it must survive until all of them have received it.
+    let upstream: Tensor | null = null;
     const accumulate = (t: Tensor, g: Tensor): void => {
       if (!sameShape(g.shape, t.shape)) {
         throw new ShapeError(`backward of '${t.node?.op ?? 'leaf'}': gradient ${fmtShape(g.shape)} does not match tensor ${fmtShape(t.shape)}`);
@@ -110,7 +113,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     // A gradient tensor may be referenced twice (an op passing its upstream gradient through to
     // two inputs), so a tensor is disposed only once nothing in `grads` refers to it.
     const release = (g: Tensor): void => {
-      if (!owned.has(g)) return;
+      if (!owned.has(g) || g === upstream) return;
       for (const v of grads.values()) if (v === g) return;
       owned.delete(g);
       g.dispose();
@@ -135,6 +138,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
         }
         continue;
       }
+      upstream = g;
       const inGrads = node.backward(g);
       if (inGrads.length !== node.inputs.length) throw new Error(`backward of '${node.op}' returned ${inGrads.length} gradients for ${node.inputs.length} inputs`);
       grads.delete(t);
@@ -147,6 +151,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
         if (gi !== g) owned.add(gi);
         accumulate(inp, gi);
       });
+      upstream = null;
       release(g);
       if (!opts.retainGraph) t.node = null;
     }

@@ -4,10 +4,11 @@
  * Buckets are powers of two from 256 bytes up to 1 MiB and then steps of 1/8 of the enclosing
  * power of two, so waste stays under 12.5 % for large tensors.
  *
- * A released buffer is not reusable at once: kernels that read it may still sit in the open,
- * unsubmitted command encoder, and `queue.writeBuffer` into a reused buffer would overtake them.
- * So releases wait in `pending` until the runtime submits; after that, WebGPU's queue ordering
- * guarantees any later use of the buffer runs after every earlier one.
+ * A buffer released while the current command encoder is still open goes to `pending`. It may
+ * be handed out again at once as a kernel *output*: dispatches run in recording order with
+ * barriers between them, so a later kernel writing it cannot overtake earlier readers. It may
+ * not be the target of `queue.writeBuffer` (an upload) until the encoder is submitted, because
+ * uploads execute before the whole encoder; `clean` acquisitions therefore skip `pending`.
  */
 export interface PoolStats {
   /** GPUBuffers ever created by this pool. Constant in steady-state training. */
@@ -30,7 +31,8 @@ export function bucketSize(bytes: number): number {
 
 export class BufferPool {
   private free = new Map<string, GPUBuffer[]>();
-  private pending: [string, GPUBuffer][] = [];
+  private pending = new Map<string, GPUBuffer[]>();
+  private pendingCount = 0;
   private inUse = new Map<GPUBuffer, number>();
   private created = 0;
   private pooledBytes = 0;
@@ -38,11 +40,13 @@ export class BufferPool {
 
   constructor(private device: GPUDevice) {}
 
-  acquire(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
+  /** `clean`: the buffer will be uploaded to with writeBuffer (see class comment). */
+  acquire(bytes: number, usage: GPUBufferUsageFlags, label: string, clean = false): GPUBuffer {
     const size = bucketSize(bytes);
     const key = `${usage}:${size}`;
-    const list = this.free.get(key);
-    let buf = list?.pop();
+    let buf = clean ? undefined : this.pending.get(key)?.pop();
+    if (buf) this.pendingCount--;
+    else buf = this.free.get(key)?.pop();
     if (buf) {
       this.pooledBytes -= size;
     } else {
@@ -60,18 +64,23 @@ export class BufferPool {
     if (size === undefined) throw new Error('BufferPool.release: buffer not from this pool or released twice');
     this.inUse.delete(buf);
     this.usedBytes -= size;
-    this.pending.push([`${buf.usage}:${size}`, buf]);
+    const key = `${buf.usage}:${size}`;
+    let list = this.pending.get(key);
+    if (!list) this.pending.set(key, (list = []));
+    list.push(buf);
+    this.pendingCount++;
     this.pooledBytes += size;
   }
 
   /** Called by the runtime right after `queue.submit`. */
   onSubmitted(): void {
-    for (const [key, buf] of this.pending) {
+    for (const [key, bufs] of this.pending) {
       let list = this.free.get(key);
       if (!list) this.free.set(key, (list = []));
-      list.push(buf);
+      list.push(...bufs);
     }
-    this.pending.length = 0;
+    this.pending.clear();
+    this.pendingCount = 0;
   }
 
   /** Destroys idle buffers (e.g. between benchmark phases). */
@@ -79,11 +88,11 @@ export class BufferPool {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
     this.pooledBytes = 0;
-    for (const [, b] of this.pending) this.pooledBytes += b.size;
+    for (const l of this.pending.values()) for (const b of l) this.pooledBytes += b.size;
   }
 
   stats(): PoolStats {
-    let pooled = this.pending.length;
+    let pooled = this.pendingCount;
     for (const l of this.free.values()) pooled += l.length;
     return {
       buffersCreated: this.created,

@@ -13,6 +13,8 @@ import type { Params } from './params.js';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x8; // UNIFORM | COPY_DST
+/** Uniform blocks are packed into one arena per submit at this alignment (WebGPU's minimum). */
+const UNIFORM_SLOT = 256;
 const READ_USAGE = 0x1 | 0x8; // MAP_READ | COPY_DST
 const MAP_READ = 0x1;
 
@@ -56,7 +58,9 @@ export class Runtime {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private inBatch = 0;
-  private transient: GPUBuffer[] = [];
+  private uniformArena: GPUBuffer | null = null;
+  private uniformHost = new Uint8Array(0);
+  private uniformUsed = 0;
   private pendingError: GpuError | null = null;
   private lostError: GpuError | null = null;
   private lastOp = '(none)';
@@ -104,13 +108,14 @@ export class Runtime {
     return this.dummy;
   }
 
-  createBuffer(bytes: number, label: string): GPUBuffer {
+  /** `upload`: the caller will writeBuffer into it, so it must not be in use by open work. */
+  createBuffer(bytes: number, label: string, upload = false): GPUBuffer {
     if (bytes > this.limits.maxStorageBufferBindingSize) {
       throw new GpuError(
         `${label}: ${bytes} bytes exceeds this adapter's maxStorageBufferBindingSize (${this.limits.maxStorageBufferBindingSize})`,
       );
     }
-    return this.pool.acquire(bytes, STORAGE_USAGE, label);
+    return this.pool.acquire(bytes, STORAGE_USAGE, label, upload);
   }
 
   releaseBuffer(buf: GPUBuffer): void {
@@ -155,11 +160,14 @@ export class Runtime {
     const pipeline = this.pipeline(spec);
     const entries: GPUBindGroupEntry[] = [];
     if (spec.params) {
+      // Uniforms go to this submit's slice of the arena, uploaded once at flush. The upload is
+      // queued after the previous submit, which has therefore finished reading the arena.
       const bytes = spec.params.bytes();
-      const ub = this.pool.acquire(bytes.byteLength, UNIFORM_USAGE, 'uniforms');
-      this.device.queue.writeBuffer(ub, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      entries.push({ binding: 0, resource: { buffer: ub } });
-      this.transient.push(ub);
+      const slot = Math.ceil(bytes.byteLength / UNIFORM_SLOT) * UNIFORM_SLOT;
+      if (this.uniformUsed + slot > this.uniformHost.byteLength) this.growUniforms(slot);
+      this.uniformHost.set(bytes, this.uniformUsed);
+      entries.push({ binding: 0, resource: { buffer: this.uniformArena!, offset: this.uniformUsed, size: slot } });
+      this.uniformUsed += slot;
     }
     spec.buffers.forEach((buffer, i) => {
       if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
@@ -183,6 +191,16 @@ export class Runtime {
     if (++this.inBatch >= this.maxDispatchesPerSubmit) this.flush();
   }
 
+  private growUniforms(slot: number): void {
+    if (this.uniformUsed > 0) this.flush();
+    const size = Math.max(slot, this.maxDispatchesPerSubmit * UNIFORM_SLOT);
+    if (size > this.uniformHost.byteLength) {
+      this.uniformArena?.destroy();
+      this.uniformArena = this.device.createBuffer({ size, usage: UNIFORM_USAGE, label: 'uniform arena' });
+      this.uniformHost = new Uint8Array(size);
+    }
+  }
+
   /** Copies between buffers in stream order (ends the open compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.endPass();
@@ -200,13 +218,15 @@ export class Runtime {
   /** Submits everything recorded so far. */
   flush(): void {
     this.endPass();
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.uniformArena!, 0, this.uniformHost.buffer, 0, this.uniformUsed);
+      this.uniformUsed = 0;
+    }
     if (this.encoder) {
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
     }
     this.inBatch = 0;
-    for (const b of this.transient) this.pool.release(b);
-    this.transient.length = 0;
     this.pool.onSubmitted();
   }
 
@@ -220,7 +240,7 @@ export class Runtime {
   /** Reads `bytes` bytes of `buf` back to the host. */
   async read(buf: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.pool.acquire(size, READ_USAGE, 'readback');
+    const staging = this.pool.acquire(size, READ_USAGE, 'readback', true);
     this.copy(buf, offset, staging, 0, size);
     this.flush();
     try {

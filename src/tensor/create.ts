@@ -55,7 +55,7 @@ export function tensor(data: AnyTypedArray | readonly number[], shape?: Shape, d
   const s = shape ?? [arr.length];
   validateShape(s, 'tensor');
   if (numel(s) !== arr.length) throw new ShapeError(`tensor(): ${arr.length} values do not fill shape ${fmtShape(s)} (${numel(s)} elements)`);
-  const t = new Tensor(s, dt);
+  const t = new Tensor(s, dt, 'upload');
   if (arr.length) runtime().write(t.buffer, arr);
   return t;
 }
@@ -115,4 +115,13 @@ export function rand(shape: Shape, opts: RandomOptions & { lo?: number; hi?: num
 /** Normal with the given mean and standard deviation. */
 export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   return randomFill(shape, 1, opts.mean ?? 0, opts.std ?? 1, randomKey(opts.seed));
+}
+
+/** Copies src's data into dst in place (same shape and dtype). Not recorded by autograd. */
+export function assign(dst: Tensor, src: Tensor): Tensor {
+  if (dst.dtype !== src.dtype || dst.size !== src.size) {
+    throw new ShapeError(`assign: cannot copy ${src.describe()} into ${dst.describe()}`);
+  }
+  if (dst.size) runtime().copy(src.buffer, 0, dst.buffer, 0, dst.size * 4);
+  return dst;
 }

@@ -39,15 +39,15 @@ export class Tensor {
   private storage: Storage | null;
 
   /** Prefer the creation functions (`zeros`, `tensor`, ...) over this constructor. */
-  constructor(shape: Shape, readonly dtype: DType, storage?: Storage) {
+  constructor(shape: Shape, readonly dtype: DType, storage?: Storage | 'upload') {
     this.shape = Object.freeze([...shape]);
     this.size = numel(shape);
-    if (storage) {
+    if (storage instanceof Storage) {
       storage.refs++;
       this.storage = storage;
     } else {
       const bytes = Math.max(this.size, 1) * BYTES_PER_ELEMENT;
-      this.storage = new Storage(runtime().createBuffer(bytes, `tensor[${shape.join('x')}]`), bytes);
+      this.storage = new Storage(runtime().createBuffer(bytes, `tensor[${shape.join('x')}]`, storage === 'upload'), bytes);
     }
     liveTensors++;
     track(this);

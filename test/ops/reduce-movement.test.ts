@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as E from '../../src/index.js';
+import { engine } from '../helpers/engine.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+import * as R from '../reference/ops.js';
+
+beforeAll(engine);
+
+describe('reductions', () => {
+  const cases: [number[], number[]][] = [
+    [[1], [0]], [[13], [0]], [[3, 17], [1]], [[3, 17], [0]], [[2, 3, 5], [0, 2]],
+    [[2, 3, 5], [1]], [[4, 5, 6, 7], [1, 2]], [[4, 5, 6, 7], [0, 1, 2, 3]], [[5, 1031], [1]], [[600, 3], [0]],
+  ];
+  for (const kind of ['sum', 'mean', 'max'] as const) {
+    it(kind, async () => {
+      const f = { sum: E.sum, mean: E.mean, max: E.max }[kind];
+      for (const [shape, axes] of cases) {
+        for (const keepDims of [false, true]) {
+          await gradcheck({
+            inputs: [{ shape }],
+            engine: ([x]) => f(x!, axes, { keepDims }),
+            reference: ([x]) => R.reduce(x!, axes, kind, keepDims),
+            fwdTol: 1e-5,
+            samples: 24,
+          });
+        }
+      }
+    });
+  }
+
+  it('argmax along an axis and flattened', async () => {
+    await gradcheck({
+      inputs: [{ shape: [6, 300] }],
+      engine: ([x]) => E.cast(E.argmax(x!, 1), 'f32'),
+      reference: ([x]) => R.argmax(x!, 1),
+      forwardOnly: true,
+    });
+    await gradcheck({
+      inputs: [{ shape: [7, 5, 3] }],
+      engine: ([x]) => E.cast(E.argmax(x!, 1), 'f32'),
+      reference: ([x]) => R.argmax(x!, 1),
+      forwardOnly: true,
+    });
+    const t = E.tensor([3, 9, 9, 1], [2, 2]);
+    expect(await E.argmax(t).item()).toBe(1); // first of the tied maxima
+  });
+
+  it('rejects bad axes', () => {
+    const t = E.zeros([2, 3]);
+    expect(() => E.sum(t, 2)).toThrow(/axis 2 is out of range for rank 2/);
+    t.dispose();
+  });
+});
+
+describe('movement', () => {
+  it('reshape and permute', async () => {
+    await gradcheck({
+      inputs: [{ shape: [2, 3, 5] }],
+      engine: ([x]) => E.permute(E.reshape(x!, [3, 2, 5]), [2, 0, 1]),
+      reference: ([x]) => R.permute({ shape: [3, 2, 5], data: x!.data }, [2, 0, 1]),
+    });
+    await gradcheck({
+      inputs: [{ shape: [1, 4, 1, 3] }],
+      engine: ([x]) => E.transpose(x!, 1, 3),
+      reference: ([x]) => R.permute(x!, [0, 3, 2, 1]),
+    });
+  });
+
+  it('expand', async () => {
+    await gradcheck({
+      inputs: [{ shape: [3, 1] }],
+      engine: ([x]) => E.expand(x!, [2, 3, 5]),
+      reference: ([x]) => R.expand(x!, [2, 3, 5]),
+    });
+  });
+
+  it('slice, concat, pad', async () => {
+    await gradcheck({
+      inputs: [{ shape: [5, 7, 3] }],
+      engine: ([x]) => E.slice(x!, [1, -5, 0], [4, 6, 2]),
+      reference: ([x]) => R.slice(x!, [1, 2, 0], [4, 6, 2]),
+    });
+    await gradcheck({
+      inputs: [{ shape: [2, 3] }, { shape: [2, 1] }, { shape: [2, 5] }],
+      engine: (xs) => E.concat(xs, 1),
+      reference: (xs) => R.concat(xs, 1),
+    });
+    await gradcheck({
+      inputs: [{ shape: [3, 4] }],
+      engine: ([x]) => E.pad(x!, [[1, 2], [0, 3]], 0.5),
+      reference: ([x]) => R.pad(x!, [[1, 2], [0, 3]], 0.5),
+    });
+  });
+
+  it('reports bad shapes', () => {
+    const x = E.zeros([2, 3]);
+    expect(() => E.reshape(x, [4, 2])).toThrow(/\[2, 3\].*\[4, 2\]/);
+    expect(() => E.permute(x, [0, 0])).toThrow(/not a permutation/);
+    expect(() => E.slice(x, [0, 2], [2, 5])).toThrow(/outside size 3/);
+    expect(() => E.concat([x, E.zeros([3, 3])], 1)).toThrow(/incompatible/);
+    expect(() => E.expand(x, [2, 4])).toThrow(/cannot expand/);
+  });
+});
