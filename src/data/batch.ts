@@ -13,7 +13,7 @@ export interface HostBatch {
   labels: Int32Array;
   /** [B] clean labels, for measuring robustness to label noise. */
   cleanLabels: Int32Array;
-  /** [B, 68, 2] landmark x/y divided by image width/height, when the source has landmarks. */
+  /** [B, 68, 2] landmark x/y divided by image width/height, when the source has landmarks (NaN for a sample that has none). */
   landmarks?: Float32Array;
   /** [B, numClasses] soft label distributions, when the source has them. */
   softLabels?: Float32Array;

@@ -18,13 +18,17 @@ export interface SkipReason {
 }
 
 export interface LoadSummary {
+  /** Samples loaded. */
   loaded: number;
+  /** Bad items skipped (only with skipBad). */
   skipped: number;
   reasons: SkipReason[];
+  /** Valid items left out by label policy (AffectNet none/uncertain/non-face, contempt with 7 classes, FERPlus ambiguous votes). */
+  dropped: number;
 }
 
 export function emptySummary(): LoadSummary {
-  return { loaded: 0, skipped: 0, reasons: [] };
+  return { loaded: 0, skipped: 0, reasons: [], dropped: 0 };
 }
 
 /**

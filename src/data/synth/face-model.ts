@@ -250,13 +250,14 @@ export function buildFace(id: Identity, ausIn: Float32Array, opt: FaceOptions): 
   const gap = Math.max(0, (0.012 * a(AU25) + 0.11 * a(AU26) + 0.02 * a(AU20) * a(AU25)) * (1 - 0.9 * clamp01(a(AU24))));
   const gapUp = 0.25 * gap + 0.03 * a(AU10);
   const gapDown = 0.75 * gap + jawDrop * 0.3;
-  const press = 1 - 0.55 * clamp01(a(AU24)) - 0.3 * clamp01(a(AU23));
+  const press = Math.max(0.35, 1 - 0.45 * clamp01(a(AU24)) - 0.25 * clamp01(a(AU23)));
   const ut = id.upperLip * press * (1 - 0.25 * a(AU12));
   const lt = id.lowerLip * press * (1 - 0.2 * a(AU12)) * (1 + 0.2 * a(AU17));
   const bump = (t: number): number => Math.sin(Math.PI * t) ** 0.7;
   const xAt = (t: number): number => xl + (xr - xl) * t;
   const mid = (t: number): number => yl + (yr - yl) * t + sag * (1 - (2 * t - 1) ** 2);
-  const bow = (t: number): number => 0.008 * Math.exp(-(((t - 0.5) / 0.06) ** 2));
+  // Cupid's bow: a dip in the upper lip's outline, never deeper than a third of the lip.
+  const bow = (t: number): number => 0.3 * ut * Math.exp(-(((t - 0.5) / 0.06) ** 2));
   const upperInner = (t: number): [number, number] => [xAt(t), mid(t) - gapUp * bump(t)];
   const lowerInner = (t: number): [number, number] => [xAt(t), mid(t) + gapDown * bump(t)];
   const upperOuter = (t: number): [number, number] => [xAt(t), mid(t) - gapUp * bump(t) - ut * bump(t) ** 0.6 + bow(t)];
