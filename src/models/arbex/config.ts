@@ -1,0 +1,157 @@
+/**
+ * ARBEx configurations. `full` follows the released sizes (see shared ARBEX.md); `tiny` keeps the
+ * architecture and scales it down so it trains in minutes on a software adapter. Any size in
+ * between: start from either and override fields (`resolveConfig`).
+ */
+export interface ArbexConfig {
+  name: string;
+  /** Input image size (square). Both backbones resize to `backboneSize` inside. */
+  inputSize: number;
+  backboneSize: number;
+  /** Landmark stream (MobileFaceNet taps): stem width and the channels of the three taps. */
+  landmark: { stem: number; taps: [number, number, number]; expand: [number, number, number]; blocks: [number, number, number]; lastConv: number };
+  /** Image stream (IR-50 stages): widths and unit counts of the three stages. */
+  image: { widths: [number, number, number]; units: [number, number, number] };
+  /** Window cross-attention per scale: heads and window size (w = map size: one window). */
+  attention: { heads: [number, number, number]; windows: [number, number, number]; mlpRatio: number; layerScale: number; dropPath: [number, number, number] };
+  /** Fusion: token dim of the ViT. */
+  tokenDim: number;
+  vit: { depth: number; heads: number; mlpRatio: number; eps: number; dropPath: number };
+  /** Released-code modules that exist (and count as parameters) but are unused in its forward. */
+  releasedVestigial: boolean;
+  /** Query split of the landmark tokens: standard head split, or the released raw reshape. */
+  querySplit: 'heads' | 'released-reshape';
+  head: ReliabilityConfig;
+  numClasses: number;
+}
+
+export interface ReliabilityConfig {
+  /** Optional linear reduction of the embedding before the head (paper figure); 0 = none. */
+  reduceDim: number;
+  mlpHidden: number[];
+  dropout: number;
+  temperature: number;
+  anchorsPerClass: number;
+  delta: number;
+  attentionScope: 'batch' | 'sample';
+  attentionHeads: number;
+  /** Apply the anchor correction at test time (released: predict argmax p). */
+  testTimeCorrection: boolean;
+  /** Confidence floor (normalised-entropy confidences are clamped to [floor, 1]). */
+  confidenceFloor: number;
+}
+
+export interface LossConfig {
+  lambdaCls: number;
+  lambdaAnchor: number;
+  lambdaCenter: number;
+  anchorLoss: 'released' | 'margin';
+  anchorMargin: number;
+  /** Turn the reliability balancing off (ablation): the loss uses p directly. */
+  reliability: boolean;
+}
+
+const head = (over: Partial<ReliabilityConfig> = {}): ReliabilityConfig => ({
+  reduceDim: 0,
+  mlpHidden: [384, 192, 96],
+  dropout: 0.5,
+  temperature: 1,
+  anchorsPerClass: 1,
+  delta: 1,
+  attentionScope: 'batch',
+  attentionHeads: 1,
+  testTimeCorrection: false,
+  confidenceFloor: 1e-6,
+  ...over,
+});
+
+export const FULL: ArbexConfig = {
+  name: 'full',
+  inputSize: 224,
+  backboneSize: 112,
+  landmark: { stem: 64, taps: [64, 128, 128], expand: [128, 256, 256], blocks: [4, 6, 2], lastConv: 512 },
+  image: { widths: [64, 128, 256], units: [3, 4, 14] },
+  attention: { heads: [2, 4, 8], windows: [28, 14, 7], mlpRatio: 4, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
+  tokenDim: 768,
+  vit: { depth: 2, heads: 8, mlpRatio: 4, eps: 1e-6, dropPath: 0 },
+  releasedVestigial: true,
+  querySplit: 'heads',
+  head: head(),
+  numClasses: 7,
+};
+
+/**
+ * The same architecture at 1/4 width: 64 input resized to 48 inside the backbones, maps of
+ * 12/6/3 (scale 1 uses four 6×6 windows, so the windowed path is exercised), widths 16/32/64,
+ * 96-d tokens, a 1-block ViT.
+ */
+export const TINY: ArbexConfig = {
+  name: 'tiny',
+  inputSize: 64,
+  backboneSize: 48,
+  landmark: { stem: 16, taps: [16, 32, 32], expand: [32, 64, 64], blocks: [1, 1, 1], lastConv: 128 },
+  image: { widths: [16, 32, 64], units: [1, 1, 2] },
+  attention: { heads: [1, 2, 4], windows: [6, 6, 3], mlpRatio: 2, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
+  tokenDim: 96,
+  vit: { depth: 1, heads: 4, mlpRatio: 2, eps: 1e-6, dropPath: 0 },
+  releasedVestigial: false,
+  querySplit: 'heads',
+  head: head({ mlpHidden: [64, 32], dropout: 0.2 }),
+  numClasses: 7,
+};
+
+export const DEFAULT_LOSS: LossConfig = {
+  lambdaCls: 1,
+  lambdaAnchor: 1,
+  lambdaCenter: 1,
+  anchorLoss: 'released',
+  anchorMargin: 1,
+  reliability: true,
+};
+
+/** Spatial sizes of the three scales for a backbone input of `s` (s/4, s/8, s/16 after the stride-2 convs). */
+export function scaleSizes(cfg: ArbexConfig): [number, number, number] {
+  const s = cfg.backboneSize;
+  return [Math.ceil(s / 4), Math.ceil(s / 8), Math.ceil(s / 16)];
+}
+
+export function configByName(name: string): ArbexConfig {
+  if (name === 'full') return structuredClone(FULL);
+  if (name === 'tiny') return structuredClone(TINY);
+  throw new Error(`unknown config '${name}' (expected full, tiny or a JSON file)`);
+}
+
+/** Deep-merges overrides (e.g. from a JSON file) into a base config and validates the result. */
+export function resolveConfig(base: ArbexConfig, over: Record<string, unknown> = {}): ArbexConfig {
+  const merge = (a: Record<string, unknown>, b: Record<string, unknown>, path: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) {
+      if (!(k in a)) throw new Error(`config: unknown key '${path}${k}'`);
+      const av = a[k];
+      out[k] = av && typeof av === 'object' && !Array.isArray(av) && v && typeof v === 'object' && !Array.isArray(v)
+        ? merge(av as Record<string, unknown>, v as Record<string, unknown>, `${path}${k}.`)
+        : v;
+    }
+    return out;
+  };
+  const cfg = merge(base as unknown as Record<string, unknown>, over, '') as unknown as ArbexConfig;
+  validateConfig(cfg);
+  return cfg;
+}
+
+export function validateConfig(cfg: ArbexConfig): void {
+  const sizes = scaleSizes(cfg);
+  cfg.attention.windows.forEach((w, i) => {
+    if (sizes[i]! % w !== 0) throw new Error(`config: window ${w} does not tile the ${sizes[i]}×${sizes[i]} map of scale ${i + 1}`);
+  });
+  cfg.image.widths.forEach((d, i) => {
+    if (d % cfg.attention.heads[i]! !== 0) throw new Error(`config: width ${d} of scale ${i + 1} is not divisible by ${cfg.attention.heads[i]} heads`);
+    // Landmark tokens are the queries with no projection, so their width must match (the third
+    // tap goes through the trainable 3×3 conv lastConv → width first).
+    if (i < 2 && cfg.landmark.taps[i] !== d) {
+      throw new Error(`config: landmark tap ${i + 1} has ${cfg.landmark.taps[i]} channels, the image stream ${d}`);
+    }
+  });
+  if (cfg.tokenDim % cfg.vit.heads !== 0) throw new Error(`config: token dim ${cfg.tokenDim} not divisible by ${cfg.vit.heads} heads`);
+  if (cfg.inputSize < cfg.backboneSize) throw new Error(`config: inputSize ${cfg.inputSize} < backboneSize ${cfg.backboneSize}`);
+}
