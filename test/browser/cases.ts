@@ -1,0 +1,66 @@
+/**
+ * The inputs the page runs (deterministic, rounded to f32 so both sides see the same numbers)
+ * and their float64 expectations. Matmul gradients are the closed forms for loss = Σ w∘C:
+ * with C = A·B (A, B the effective, possibly transposed operands) dA = W·Bᵀ and dB = Aᵀ·W;
+ * a transposed operand's stored gradient is the transpose of its effective one.
+ */
+import { Rng } from '../helpers/random.js';
+import { matmul, permute } from '../reference/ops.js';
+import { nd, type Nd } from '../reference/nd.js';
+import type { MatmulCase, MlpCase, PageInput } from './protocol.js';
+
+export interface MatmulExpected {
+  c: Nd;
+  da: Nd;
+  db: Nd;
+}
+
+const f32s = (a: Float64Array): number[] => Array.from(a, (v) => Math.fround(v));
+const t = (m: Nd): Nd => permute(m, [1, 0]);
+
+function matmulCase(rng: Rng, name: string, aShape: [number, number], bShape: [number, number], transA: boolean, transB: boolean): MatmulCase {
+  const M = transA ? aShape[1] : aShape[0];
+  const N = transB ? bShape[0] : bShape[1];
+  return {
+    name, aShape, bShape, transA, transB,
+    a: f32s(rng.array(aShape[0] * aShape[1])),
+    b: f32s(rng.array(bShape[0] * bShape[1])),
+    w: f32s(rng.array(M * N)),
+  };
+}
+
+export function matmulExpected(c: MatmulCase): MatmulExpected {
+  const as = nd(c.aShape, c.a), bs = nd(c.bShape, c.b);
+  const a = c.transA ? t(as) : as;
+  const b = c.transB ? t(bs) : bs;
+  const C = matmul(a, b);
+  const w = nd(C.shape, c.w);
+  const da = matmul(w, t(b));
+  const db = matmul(t(a), w);
+  return { c: C, da: c.transA ? t(da) : da, db: c.transB ? t(db) : db };
+}
+
+function mlpCase(rng: Rng): MlpCase {
+  const [B, D, H, C] = [6, 11, 9, 4];
+  return {
+    x: f32s(rng.array(B * D)), xShape: [B, D],
+    w1: f32s(rng.array(D * H, -0.6, 0.6)), w1Shape: [D, H], b1: f32s(rng.array(H, -0.1, 0.1)),
+    w2: f32s(rng.array(H * C, -0.6, 0.6)), w2Shape: [H, C], b2: f32s(rng.array(C, -0.1, 0.1)),
+    labels: Array.from({ length: B }, () => rng.int(C)),
+    lr: 0.5,
+  };
+}
+
+export function makeInput(seed = 20240611): PageInput {
+  const rng = new Rng(seed);
+  return {
+    matmuls: [
+      matmulCase(rng, '[7,13]·[13,5]', [7, 13], [13, 5], false, false),
+      matmulCase(rng, '[13,7]ᵀ·[5,13]ᵀ', [13, 7], [5, 13], true, true),
+      // Odd sizes just past the 64-wide output tiles, so edge tiles are exercised.
+      matmulCase(rng, '[9,70]ᵀ·[9,67]', [9, 70], [9, 67], true, false),
+      matmulCase(rng, '[67,3]·[66,3]ᵀ', [67, 3], [66, 3], false, true),
+    ],
+    mlp: mlpCase(rng),
+  };
+}
