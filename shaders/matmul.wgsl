@@ -1,23 +1,34 @@
 // matmul.wgsl — batched C[b] = op(A[b]) · op(B[b]) (+ bias), f32.
 //
-// Tiling: a workgroup of 16×16 threads computes a 64×64 tile of C; each thread owns a 4×4
-// register block (rows 4*ty.., cols 4*tx..). K advances in steps of TK = 16: the A tile (64×16)
-// and B tile (16×64) are staged in workgroup memory as vec4 rows (8 KiB), so the inner loop is
-// 16 vec4 FMAs per k per thread. Out-of-range rows, columns and k are read as 0 and writes are
-// masked, so every M, N, K (including primes and 1) is correct.
+// Tuned for SIMD-over-invocations adapters (lavapipe/llvmpipe: a workgroup runs as groups of 8
+// invocations in one CPU vector), where a load whose address differs per invocation costs a
+// per-lane loop, a load whose address is the same for every invocation costs one scalar load plus
+// a broadcast, and barriers are expensive. So there is no workgroup memory and no barrier:
+// a workgroup owns R rows × (WG·V·4) columns of C; the R rows are the same for all its
+// invocations, so every A read is a uniform (broadcast) load, and each invocation owns V groups
+// of 4 consecutive columns (strided WG·4 apart, so neighbouring invocations read neighbouring
+// addresses). Per k an invocation does R broadcast loads, V vec4 (or 4·V scalar) B loads and R·V
+// vec4 FMAs into R·V vec4 accumulators held in registers. The CPU caches do the reuse that shared
+// memory would do on a GPU.
+//
 // Operands are addressed by strides, which makes transposes free: A(m, k) = a[offA + m*sam + k*sak],
-// B(k, n) = b[offB + k*sbk + n*sbn]. Global loads are laid out so neighbouring threads read
-// neighbouring addresses (A_KFAST / B_NFAST pick which index varies fastest).
-// Batch: grid z (split with y when > 65535) is the batch; a batch stride of 0 broadcasts.
-// Epilogue: HAS_BIAS adds bias[n]. Limits: M, N, K, batch < 2^32 elements per operand.
+// B(k, n) = b[offB + k*sbk + n*sbn]. Three entry points, picked on the host by layout:
+//   main_nvec  B rows contiguous along n (sbn = 1) and N % 4 == 0: vec4 B loads and C stores.
+//   main_kvec  B contiguous along k (sbk = 1, i.e. transposed B) and K % 4 == 0: per column one
+//              vec4 load covers 4 k-steps; C stored as scalars.
+//   main       anything else: scalar strided B loads and scalar C stores.
+// Out-of-range rows/columns are clamped on load (always in bounds) and masked on store, so every
+// M, N, K (including 1 and primes) is correct. K = 0 writes zeros (+ bias).
+// Batch: grid y is the batch; a batch stride of 0 broadcasts that operand.
+// Epilogue: HAS_BIAS adds bias[n]. WG (override) is the workgroup size, chosen on the host to fit
+// narrow N. Storage buffers per entry point: 4 (a, b, c, bias). Limits: every operand < 2^32
+// elements; tiles (⌈M/R⌉·⌈N/(4·V·WG)⌉) and batch <= maxComputeWorkgroupsPerDimension.
 
-override A_KFAST: bool = true;
-override B_NFAST: bool = true;
 override HAS_BIAS: bool = false;
+override WG: u32 = 64u;
 
-const TM: u32 = 64u;
-const TN: u32 = 64u;
-const TK: u32 = 16u;
+const R: u32 = 4u;   // rows of C per workgroup (uniform across its invocations)
+const V: u32 = 2u;   // vec4 column groups per invocation
 
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
@@ -28,73 +39,138 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
-var<workgroup> As: array<vec4<f32>, 256>;   // [k][m/4], TK × TM/4
-var<workgroup> Bs: array<vec4<f32>, 256>;   // [k][n/4], TK × TN/4
+// Tile origin: x enumerates (row tile, column tile), y the batch.
+struct Tile { m0: u32, col0: u32, bidx: u32 };
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let tile_m = wid.x / p.tiles_n;
-  let tile_n = wid.x % p.tiles_n;
-  let bidx = wid.y;
-  let m0 = tile_m * TM;
-  let n0 = tile_n * TN;
-  let offa = bidx * p.a_batch;
-  let offb = bidx * p.b_batch;
-  let tx = lid.x;
-  let ty = lid.y;
+fn tile(wid: vec3<u32>) -> Tile {
+  let tiles_m = (p.m + R - 1u) / R;
+  return Tile((wid.x % tiles_m) * R, (wid.x / tiles_m) * (WG * V * 4u), wid.y);
+}
 
-  var acc: array<vec4<f32>, 4>;
-  for (var i = 0u; i < 4u; i++) { acc[i] = vec4<f32>(0.0); }
+// Uniform start of each of the R rows of A (clamped into range: the stores mask them instead).
+fn a_rows(t: Tile) -> array<u32, R> {
+  var rows: array<u32, R>;
+  let offa = t.bidx * p.a_batch;
+  for (var i = 0u; i < R; i++) { rows[i] = offa + min(t.m0 + i, p.m - 1u) * p.sam; }
+  return rows;
+}
 
-  for (var k0 = 0u; k0 < p.k; k0 = k0 + TK) {
-    // Stage A: 64×16 elements, 4 per thread.
-    for (var r = 0u; r < 4u; r++) {
-      let e = li + r * 256u;
-      var mm: u32; var kk: u32;
-      if (A_KFAST) { mm = e / TK; kk = e % TK; } else { mm = e % TM; kk = e / TM; }
-      let gm = m0 + mm;
-      let gk = k0 + kk;
-      var v = 0.0;
-      if (gm < p.m && gk < p.k) { v = a[offa + gm * p.sam + gk * p.sak]; }
-      As[kk * 16u + mm / 4u][mm % 4u] = v;
-    }
-    // Stage B: 16×64 elements, 4 per thread.
-    for (var r = 0u; r < 4u; r++) {
-      let e = li + r * 256u;
-      var nn: u32; var kk: u32;
-      if (B_NFAST) { nn = e % TN; kk = e / TN; } else { nn = e / TK; kk = e % TK; }
-      let gn = n0 + nn;
-      let gk = k0 + kk;
-      var v = 0.0;
-      if (gn < p.n && gk < p.k) { v = b[offb + gk * p.sbk + gn * p.sbn]; }
-      Bs[kk * 16u + nn / 4u][nn % 4u] = v;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      let av = As[kk * 16u + ty];
-      let bv = Bs[kk * 16u + tx];
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
-    }
-    workgroupBarrier();
+fn bias4(n: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (HAS_BIAS) {
+    for (var e = 0u; e < 4u; e++) { v[e] = bias[min(n + e, p.n - 1u)]; }
   }
+  return v;
+}
 
-  let offc = bidx * p.m * p.n;
-  for (var i = 0u; i < 4u; i++) {
-    let gm = m0 + ty * 4u + i;
-    if (gm >= p.m) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let gn = n0 + tx * 4u + j;
-      if (gn < p.n) {
-        var v = acc[i][j];
-        if (HAS_BIAS) { v = v + bias[gn]; }
-        c[offc + gm * p.n + gn] = v;
+// Scalar stores of one 4-column group of row m (columns n..n+3, masked to N).
+fn store4(m: u32, n: u32, v: vec4<f32>, offc: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    if (n + e < p.n) { c[offc + m * p.n + n + e] = v[e]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_nvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = tile(wid);
+  let rows = a_rows(t);
+  let nq = p.n / 4u;
+  let offb4 = (t.bidx * p.b_batch) / 4u;
+  var q: array<u32, V>;
+  for (var j = 0u; j < V; j++) { q[j] = min(t.col0 / 4u + li + j * WG, nq - 1u); }
+  var acc: array<vec4<f32>, R * V>;
+  for (var i = 0u; i < R * V; i++) { acc[i] = vec4<f32>(0.0); }
+  for (var k = 0u; k < p.k; k++) {
+    let brow = offb4 + k * nq;
+    var bv: array<vec4<f32>, V>;
+    for (var j = 0u; j < V; j++) { bv[j] = b4[brow + q[j]]; }
+    for (var i = 0u; i < R; i++) {
+      let av = vec4<f32>(a[rows[i] + k * p.sak]);
+      for (var j = 0u; j < V; j++) { acc[i * V + j] = fma(av, bv[j], acc[i * V + j]); }
+    }
+  }
+  let offc4 = (t.bidx * p.m * p.n) / 4u;
+  for (var j = 0u; j < V; j++) {
+    let qj = t.col0 / 4u + li + j * WG;
+    if (qj >= nq) { continue; }
+    let bb = bias4(qj * 4u);
+    for (var i = 0u; i < R; i++) {
+      if (t.m0 + i < p.m) { c4[offc4 + (t.m0 + i) * nq + qj] = acc[i * V + j] + bb; }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_kvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = tile(wid);
+  let rows = a_rows(t);
+  let kq = p.k / 4u;
+  let offb4 = (t.bidx * p.b_batch) / 4u;
+  // Column (j, e) = col0 + (li + j·WG)·4 + e reads B(k..k+3, n) as one vec4 (B stored [N, K]).
+  var col: array<u32, V * 4u>;
+  for (var j = 0u; j < V; j++) {
+    for (var e = 0u; e < 4u; e++) { col[j * 4u + e] = offb4 + min(t.col0 + (li + j * WG) * 4u + e, p.n - 1u) * kq; }
+  }
+  var acc: array<vec4<f32>, R * V>;
+  for (var i = 0u; i < R * V; i++) { acc[i] = vec4<f32>(0.0); }
+  for (var kb = 0u; kb < kq; kb++) {
+    var bk: array<vec4<f32>, V * 4u>;   // [j*4 + e] = B(4kb..4kb+3, column (j, e))
+    for (var x = 0u; x < V * 4u; x++) { bk[x] = b4[col[x] + kb]; }
+    for (var i = 0u; i < R; i++) {
+      let av = vec4<f32>(a[rows[i] + (4u * kb) * p.sak], a[rows[i] + (4u * kb + 1u) * p.sak],
+                         a[rows[i] + (4u * kb + 2u) * p.sak], a[rows[i] + (4u * kb + 3u) * p.sak]);
+      for (var j = 0u; j < V; j++) {
+        for (var s = 0u; s < 4u; s++) {
+          let bv = vec4<f32>(bk[j * 4u][s], bk[j * 4u + 1u][s], bk[j * 4u + 2u][s], bk[j * 4u + 3u][s]);
+          acc[i * V + j] = fma(vec4<f32>(av[s]), bv, acc[i * V + j]);
+        }
       }
+    }
+  }
+  let offc = t.bidx * p.m * p.n;
+  for (var j = 0u; j < V; j++) {
+    let n = t.col0 + (li + j * WG) * 4u;
+    if (n >= p.n) { continue; }
+    let bb = bias4(n);
+    for (var i = 0u; i < R; i++) {
+      if (t.m0 + i < p.m) { store4(t.m0 + i, n, acc[i * V + j] + bb, offc); }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = tile(wid);
+  let rows = a_rows(t);
+  let offb = t.bidx * p.b_batch;
+  var col: array<u32, V * 4u>;   // B offset of each owned column (clamped)
+  for (var j = 0u; j < V; j++) {
+    for (var e = 0u; e < 4u; e++) { col[j * 4u + e] = offb + min(t.col0 + (li + j * WG) * 4u + e, p.n - 1u) * p.sbn; }
+  }
+  var acc: array<vec4<f32>, R * V>;
+  for (var i = 0u; i < R * V; i++) { acc[i] = vec4<f32>(0.0); }
+  for (var k = 0u; k < p.k; k++) {
+    var bv: array<vec4<f32>, V>;
+    for (var j = 0u; j < V; j++) {
+      for (var e = 0u; e < 4u; e++) { bv[j][e] = b[col[j * 4u + e] + k * p.sbk]; }
+    }
+    for (var i = 0u; i < R; i++) {
+      let av = vec4<f32>(a[rows[i] + k * p.sak]);
+      for (var j = 0u; j < V; j++) { acc[i * V + j] = fma(av, bv[j], acc[i * V + j]); }
+    }
+  }
+  let offc = t.bidx * p.m * p.n;
+  for (var j = 0u; j < V; j++) {
+    let n = t.col0 + (li + j * WG) * 4u;
+    if (n >= p.n) { continue; }
+    let bb = bias4(n);
+    for (var i = 0u; i < R; i++) {
+      if (t.m0 + i < p.m) { store4(t.m0 + i, n, acc[i * V + j] + bb, offc); }
     }
   }
 }

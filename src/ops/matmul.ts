@@ -10,7 +10,8 @@ import { Params } from '../runtime/params.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { broadcastShapes, numel } from '../tensor/shape.js';
 import { record } from '../autograd/graph.js';
-import { expand, reshape } from './movement.js';
+import { noGrad } from '../autograd/graph.js';
+import { expand, reshape, transpose } from './movement.js';
 import { sum, sumTo } from './reduce.js';
 
 export interface MatmulOptions {
@@ -20,8 +21,35 @@ export interface MatmulOptions {
   bias?: Tensor;
 }
 
+/** With transB and at least this many rows of C, B is first copied to [K, N] (see launch). */
+const TRANSPOSE_B_MIN_ROWS = 16;
+
+/** Must match R and V·4 in shaders/matmul.wgsl. */
+const ROWS_PER_WORKGROUP = 4;
+const COLS_PER_INVOCATION = 8;
+
+/**
+ * Entry point by B's layout (see the shader header) and a workgroup size that fits narrow N:
+ * a multiple of 8 (the SIMD width lavapipe runs invocations in) up to 64.
+ */
+function plan(N: number, K: number, sbk: number, sbn: number): { entry: string; wg: number } {
+  const entry = sbn === 1 && N % 4 === 0 ? 'main_nvec' : sbk === 1 && K % 4 === 0 ? 'main_kvec' : 'main';
+  const wg = Math.min(64, Math.max(8, Math.ceil(N / COLS_PER_INVOCATION / 8) * 8));
+  return { entry, wg };
+}
+
 /** Launches C = op(A)·op(B) (+bias) with a and b already at a common flattened batch (or 1). */
 function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchShape: number[], bias?: Tensor): Tensor {
+  const Mrows = transA ? a.shape[a.rank - 1]! : a.shape[a.rank - 2]!;
+  if (transB && Mrows >= TRANSPOSE_B_MIN_ROWS) {
+    // A transposed B makes every invocation read a different row of B (stride K apart): slow on
+    // SIMD-over-invocation adapters (~3.5× at 148×3072×768). Once enough rows of C reuse B, a
+    // copy to [K, N] (one pass over B) pays for itself.
+    const bt = noGrad(() => transpose(b));
+    const out = launch(a, bt, transA, false, batchShape, bias);
+    bt.dispose();
+    return out;
+  }
   const M = transA ? a.shape[a.rank - 1]! : a.shape[a.rank - 2]!;
   const K = transA ? a.shape[a.rank - 2]! : a.shape[a.rank - 1]!;
   const N = transB ? b.shape[b.rank - 2]! : b.shape[b.rank - 1]!;
@@ -31,13 +59,14 @@ function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchSha
   const out = new Tensor([...batchShape, M, N], 'f32');
   const [sam, sak] = transA ? [1, M] : [K, 1];
   const [sbk, sbn] = transB ? [1, K] : [N, 1];
-  const tilesN = Math.ceil(N / 64);
-  const tiles = Math.ceil(M / 64) * tilesN;
+  const { entry, wg } = plan(N, K, sbk, sbn);
+  const tilesN = Math.ceil(N / (wg * COLS_PER_INVOCATION));
+  const tiles = Math.ceil(M / ROWS_PER_WORKGROUP) * tilesN;
   const maxWg = runtime().limits.maxComputeWorkgroupsPerDimension;
   if (tiles > maxWg || batch > maxWg) throw new ShapeError(`matmul: [${M}x${K}]·[${K}x${N}] × batch ${batch} exceeds the dispatch limit`);
   runtime().dispatch({
-    op: 'matmul', shader: 'matmul', entry: 'main',
-    constants: { A_KFAST: sak === 1 ? 1 : 0, B_NFAST: sbn === 1 ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+    op: 'matmul', shader: 'matmul', entry,
+    constants: { HAS_BIAS: bias ? 1 : 0, WG: wg },
     params: new Params().u32(M, N, K, batch, sam, sak, sbk, sbn, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, tilesN, 0),
     buffers: [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [tiles, batch],

@@ -54,6 +54,47 @@ describe('matmul', () => {
     }
   });
 
+  // Each kernel entry point (picked by B's layout) with and without bias, with row/column tails
+  // around the 4-row × (8·WG)-column tiles, and batches with broadcast operands.
+  describe('entry points', () => {
+    const cases: [string, number[], number[], boolean, boolean][] = [
+      ['main_nvec (B n-contiguous, N % 4 = 0)', [2, 9, 13], [2, 13, 20], false, false],
+      ['main_nvec, transposed A, wide N', [11, 5], [11, 532], true, false],
+      ['main_kvec (B k-contiguous, K % 4 = 0)', [7, 12], [10, 12], false, true],
+      ['main_kvec, transposed A, batch-broadcast B', [3, 8, 6], [9, 8], true, true],
+      ['main (transposed B, K % 4 != 0)', [6, 7], [5, 7], false, true],
+      ['main (N % 4 != 0)', [3, 5, 6], [6, 10], false, false],
+    ];
+    for (const [what, sa, sb, ta, tb] of cases) {
+      for (const withBias of [false, true]) {
+        it(`${what}${withBias ? ' + bias' : ''}`, async () => {
+          const n = tb ? sb[sb.length - 2]! : sb[sb.length - 1]!;
+          await gradcheck({
+            inputs: withBias ? [{ shape: sa }, { shape: sb }, { shape: [n] }] : [{ shape: sa }, { shape: sb }],
+            engine: ([a, b, c]) => E.matmul(a!, b!, { transA: ta, transB: tb, bias: c }),
+            reference: ([a, b, c]) => {
+              const y = R.matmul(a!, b!, ta, tb);
+              return c ? R.zip(y, c, (x, z) => x + z) : y;
+            },
+            fwdTol: 1e-5,
+            samples: 16,
+          });
+        });
+      }
+    }
+  });
+
+  it('large shapes on every entry point (forward, sampled)', async () => {
+    const rng = new Rng(5);
+    // nvec; kvec (few rows); B copied to [K, N] first (>= 16 rows with transB), N % 4 != 0 → main.
+    for (const [M, K, N, tb] of [[9, 300, 516, false], [5, 256, 72, true], [67, 256, 70, true], [33, 129, 45, true]] as const) {
+      const a = nd([M, K], rng.array(M * K).map(Math.fround));
+      const b = nd(tb ? [N, K] : [K, N], rng.array(K * N).map(Math.fround));
+      const c = E.matmul(E.tensor(Float32Array.from(a.data), [M, K]), E.tensor(Float32Array.from(b.data), b.shape), { transB: tb });
+      expectClose(await c.toArray(), R.matmul(a, b, false, tb).data, 1e-5, `${M}x${K}x${N}${tb ? 'ᵀ' : ''}`);
+    }
+  });
+
   it('rejects mismatched inner dimensions', () => {
     expect(() => E.matmul(E.zeros([2, 3]), E.zeros([4, 5]))).toThrow(/inner dimensions differ.*3 vs 4/);
     expect(() => E.matmul(E.zeros([2, 3]), E.zeros([3, 5]), { bias: E.zeros([4]) })).toThrow(/bias must have shape \[5\]/);
