@@ -67,8 +67,6 @@ function convCase(s: ConvShape): BenchCase {
       };
     },
     async tfjs(tf) {
-      // tfjs-core registers gradient functions only through this side-effect module.
-      if (s.backward) await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
       const t4 = (d: Float32Array, sh: number[], perm: number[]) =>
         tf.tidy(() => tf.transpose(tf.tensor4d(d, sh as [number, number, number, number]), perm));
       const x = t4(xData, xShape, [0, 2, 3, 1]);
@@ -78,11 +76,18 @@ function convCase(s: ConvShape): BenchCase {
       const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [s.pad, s.pad], [s.pad, s.pad], [0, 0]];
       const fwd = (xx: typeof x, ww: typeof w) =>
         s.depthwise ? tf.depthwiseConv2d(xx, ww, s.stride, pad) : tf.conv2d(xx, ww, s.stride, pad);
-      const grads = tf.grads((xx, ww) => fwd(xx as typeof x, ww as typeof w));
+      // tfjs-core's Node bundle registers no gradient functions, so the backward runs the two
+      // kernels tf.grads would: Conv2DBackpropInput (dX) and Conv2DBackpropFilter (dW).
+      const attrs = { strides: [s.stride, s.stride], pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      const backward = () => {
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: w }, { ...attrs, inputShape: x.shape } as never);
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { ...attrs, filterShape: w.shape } as never);
+        tf.dispose([dx as never, dw as never]);
+      };
       return {
         run: () => {
-          if (s.backward) tf.dispose(grads([x, w], g));
-          else fwd(x, w).dispose();
+          fwd(x, w).dispose();
+          if (s.backward) backward();
         },
         sync: () => tfjsSync(tf),
         dispose: () => tf.dispose([x, w, g]),

@@ -1,0 +1,158 @@
+// batchnorm.wgsl — batch normalisation over axis 1 of [N, C, (inner)] (f32), training and eval,
+// forward and backward. `count` = N·inner elements per channel; element e of channel c lives at
+// (e / inner)·C·inner + c·inner + e % inner.
+//
+//  * stats_main, stats_update: one workgroup (256 threads) per channel; two passes over the
+//                channel — mean, then Σ(x − mean)² (numerically sound, no E[x²] − E[x]²
+//                cancellation) — each a strided per-thread sum plus a tree reduction (1 KiB).
+//                Writes stats = [mean; invstd] ([2, C]), the only thing saved for backward, and
+//                stats_update also blends running mean/var in place (unbiased var: · count/(count−1)).
+//  * eval_stats: one thread per channel: stats = [running mean; 1/√(running var + eps)].
+//  * norm_fwd:   one thread per element: y = (x − mean)·invstd·w + b.
+//  * bwd_reduce: one workgroup per channel: dbias = Σ dy, dweight = Σ dy·x̂ (x̂ = (x − mean)·invstd).
+//  * bwd_dx:     one thread per element (training): dx = w·invstd·(dy − dbias/count − x̂·dweight/count)
+//                (batch statistics depend on x); bwd_dx_eval: dx = w·invstd·dy.
+// Storage buffers per entry: stats_main 2, stats_update 4, eval_stats 3, norm_fwd 5,
+// bwd_reduce 5, bwd_dx 7, bwd_dx_eval 5. (No entry binds the placeholder to two writable slots.)
+// Limits: C ≤ 65535·65535 workgroups (split over x/y), tensors < 2^32 elements.
+
+override HAS_W: bool = false;
+override HAS_B: bool = false;
+
+struct Params {
+  c: u32, inner: u32, count: u32, total: u32,
+  momentum: f32, eps: f32, unbias: f32, _p: u32,
+};
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rmean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rvar: array<f32>;
+@group(0) @binding(5) var<storage, read> weight: array<f32>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+@group(0) @binding(8) var<storage, read> gy: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dweight: array<f32>;
+
+var<workgroup> red: array<f32, 256>;
+
+fn addr(c: u32, e: u32) -> u32 {
+  return (e / p.inner) * p.c * p.inner + c * p.inner + e % p.inner;
+}
+
+/** Workgroup-wide sum of v; every thread gets the result. */
+fn wg_sum(li: u32, v: f32) -> f32 {
+  red[li] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (li < s) { red[li] = red[li] + red[li + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();   // red is reused by the next call
+  return r;
+}
+
+fn channel_of(i: u32) -> u32 { return (i / p.inner) % p.c; }
+
+/** Two-pass batch statistics of channel c: (mean, biased variance). */
+fn channel_stats(c: u32, li: u32) -> vec2<f32> {
+  var s = 0.0;
+  for (var e = li; e < p.count; e += 256u) { s = s + x[addr(c, e)]; }
+  let mean = wg_sum(li, s) / f32(p.count);
+  var q = 0.0;
+  for (var e = li; e < p.count; e += 256u) {
+    let d = x[addr(c, e)] - mean;
+    q = fma(d, d, q);
+  }
+  return vec2<f32>(mean, wg_sum(li, q) / f32(p.count));
+}
+
+@compute @workgroup_size(256)
+fn stats_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = flat_wg(wid, nwg);
+  if (c >= p.c) { return; }
+  let mv = channel_stats(c, li);
+  if (li == 0u) {
+    stats[c] = mv.x;
+    stats[p.c + c] = 1.0 / sqrt(mv.y + p.eps);
+  }
+}
+
+// Separate entry (not an override) so stats_main binds no running-stat buffers at all.
+@compute @workgroup_size(256)
+fn stats_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = flat_wg(wid, nwg);
+  if (c >= p.c) { return; }
+  let mv = channel_stats(c, li);
+  if (li == 0u) {
+    stats[c] = mv.x;
+    stats[p.c + c] = 1.0 / sqrt(mv.y + p.eps);
+    rmean[c] = (1.0 - p.momentum) * rmean[c] + p.momentum * mv.x;
+    rvar[c] = (1.0 - p.momentum) * rvar[c] + p.momentum * mv.y * p.unbias;
+  }
+}
+
+@compute @workgroup_size(64)
+fn eval_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.c) { return; }
+  stats[c] = rmean[c];
+  stats[p.c + c] = 1.0 / sqrt(rvar[c] + p.eps);
+}
+
+@compute @workgroup_size(256)
+fn norm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.total) { return; }
+  let c = channel_of(i);
+  var v = (x[i] - stats[c]) * stats[p.c + c];
+  if (HAS_W) { v = v * weight[c]; }
+  if (HAS_B) { v = v + bias[c]; }
+  y[i] = v;
+}
+
+@compute @workgroup_size(256)
+fn bwd_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = flat_wg(wid, nwg);
+  if (c >= p.c) { return; }
+  let mean = stats[c];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var e = li; e < p.count; e += 256u) {
+    let a = addr(c, e);
+    let g = gy[a];
+    sg = sg + g;
+    sgx = fma(g, x[a] - mean, sgx);
+  }
+  let tg = wg_sum(li, sg);
+  let tgx = wg_sum(li, sgx);
+  if (li == 0u) {
+    dbias[c] = tg;
+    dweight[c] = tgx * stats[p.c + c];
+  }
+}
+
+fn dx_scale(c: u32) -> f32 {
+  if (HAS_W) { return stats[p.c + c] * weight[c]; }
+  return stats[p.c + c];
+}
+
+@compute @workgroup_size(256)
+fn bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.total) { return; }
+  let c = channel_of(i);
+  let xhat = (x[i] - stats[c]) * stats[p.c + c];
+  let n = f32(p.count);
+  y[i] = dx_scale(c) * (gy[i] - dbias[c] / n - xhat * dweight[c] / n);
+}
+
+@compute @workgroup_size(256)
+fn bwd_dx_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.total) { return; }
+  y[i] = dx_scale(channel_of(i)) * gy[i];
+}

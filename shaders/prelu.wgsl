@@ -1,0 +1,56 @@
+// prelu.wgsl — PReLU y = x > 0 ? x : α[c]·x with the channel c = (i / inner) % C (axis 1 of the
+// input; C = 1 and inner = size for a single shared α), forward and backward (f32).
+//
+//  * fwd, bwd_dx: one thread per element (256 per workgroup, split over x/y with flat_wg);
+//    dx = dy · (x > 0 ? 1 : α[c]).
+//  * bwd_alpha: one workgroup per channel: dα[c] = Σ_{x ≤ 0} dy·x over the `outer`·`inner`
+//    elements of the channel, a strided per-thread sum plus a tree reduction (1 KiB).
+// Nothing but x is needed for backward. Storage buffers per entry: fwd 3, bwd_dx 4, bwd_alpha 3.
+// Limits: tensors < 2^32 elements.
+
+struct Params {
+  total: u32, c: u32, inner: u32, outer: u32,
+};
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> alpha: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read> gy: array<f32>;
+
+var<workgroup> red: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.total) { return; }
+  let v = x[i];
+  dst[i] = select(alpha[(i / p.inner) % p.c] * v, v, v > 0.0);
+}
+
+@compute @workgroup_size(256)
+fn bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.total) { return; }
+  let g = gy[i];
+  dst[i] = select(alpha[(i / p.inner) % p.c] * g, g, x[i] > 0.0);
+}
+
+@compute @workgroup_size(256)
+fn bwd_alpha(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = flat_wg(wid, nwg);
+  if (c >= p.c) { return; }
+  var s = 0.0;
+  for (var e = li; e < p.outer * p.inner; e += 256u) {
+    let a = (e / p.inner) * p.c * p.inner + c * p.inner + e % p.inner;
+    let v = x[a];
+    if (v <= 0.0) { s = fma(gy[a], v, s); }
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var k = 128u; k > 0u; k = k >> 1u) {
+    if (li < k) { red[li] = red[li] + red[li + k]; }
+    workgroupBarrier();
+  }
+  if (li == 0u) { dst[c] = red[0]; }
+}

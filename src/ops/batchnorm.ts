@@ -1,0 +1,108 @@
+/**
+ * Batch normalisation over axis 1 of [N, C] or [N, C, H, W] (PyTorch BatchNorm1d/2d).
+ * Training: batch statistics (two-pass variance), running stats blended in place (unbiased
+ * variance, no autograd); eval: running statistics. Kernels: shaders/batchnorm.wgsl. Backward:
+ * one per-channel reduction (dbias = Σdy, dweight = Σdy·x̂) and one elementwise dx kernel.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { runtime } from '../runtime/runtime.js';
+import { Params } from '../runtime/params.js';
+import { grid } from '../runtime/grid.js';
+import { ShapeError, fmtShape } from '../runtime/errors.js';
+import { record } from '../autograd/graph.js';
+
+export interface BatchNormOptions {
+  weight?: Tensor;
+  bias?: Tensor;
+  runningMean?: Tensor;
+  runningVar?: Tensor;
+  training: boolean;
+  /** Weight of the new batch statistic in the running average (default 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+function checkChannelVector(t: Tensor | undefined, c: number, what: string, x: Tensor): void {
+  if (t && (t.dtype !== 'f32' || t.rank !== 1 || t.shape[0] !== c)) {
+    throw new ShapeError(`batchNorm: ${what} must be [${c}] for input ${fmtShape(x.shape)}, got ${t.describe()}`);
+  }
+}
+
+export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
+  const { weight, bias, runningMean: rm, runningVar: rv, training } = opts;
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (x.dtype !== 'f32') throw new ShapeError(`batchNorm: expected an f32 tensor, got ${x.describe()}`);
+  if (x.rank !== 2 && x.rank !== 4) throw new ShapeError(`batchNorm: input must be [N, C] or [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const n = x.shape[0]!, c = x.shape[1]!;
+  const inner = x.rank === 4 ? x.shape[2]! * x.shape[3]! : 1;
+  const count = n * inner;
+  checkChannelVector(weight, c, 'weight', x);
+  checkChannelVector(bias, c, 'bias', x);
+  checkChannelVector(rm, c, 'runningMean', x);
+  checkChannelVector(rv, c, 'runningVar', x);
+  if (!rm !== !rv) throw new ShapeError('batchNorm: pass both runningMean and runningVar, or neither');
+  if (!training && !rm) throw new ShapeError('batchNorm: eval mode (training: false) needs runningMean and runningVar');
+  if (training && count < 2) throw new ShapeError(`batchNorm: training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
+  if (!(eps > 0) || !(momentum >= 0 && momentum <= 1)) throw new ShapeError(`batchNorm: need eps > 0 and 0 <= momentum <= 1, got eps=${eps}, momentum=${momentum}`);
+
+  const rt = runtime();
+  const ph = rt.placeholder();
+  const params = new Params().u32(c, inner, count, x.size).f32(momentum, eps, count > 1 ? count / (count - 1) : 1).u32(0);
+  const channels = grid(c, 1);
+  const elements = grid(x.size, 256);
+
+  // stats = [mean; invstd] per channel: batch statistics in training, running ones in eval.
+  const stats = new Tensor([2, c], 'f32');
+  if (training) {
+    rt.dispatch({
+      op: 'batchNorm.stats', shader: 'batchnorm', entry: rm ? 'stats_update' : 'stats_main',
+      params, buffers: rm ? [x.buffer, stats.buffer, rm.buffer, rv!.buffer] : [x.buffer, stats.buffer], workgroups: channels,
+    });
+  } else {
+    rt.dispatch({
+      op: 'batchNorm.evalStats', shader: 'batchnorm', entry: 'eval_stats',
+      params, buffers: [null, stats.buffer, rm!.buffer, rv!.buffer], workgroups: [Math.ceil(c / 64)],
+    });
+  }
+  const y = new Tensor(x.shape, 'f32');
+  rt.dispatch({
+    op: 'batchNorm', shader: 'batchnorm', entry: 'norm_fwd', constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0 },
+    params, buffers: [x.buffer, stats.buffer, null, null, weight ? weight.buffer : ph, bias ? bias.buffer : ph, y.buffer],
+    workgroups: elements,
+  });
+
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const out = record(y, training ? 'batchNorm' : 'batchNorm.eval', inputs, (g) => {
+    // Σdy and Σdy·x̂ are the bias and weight gradients, and (in training) terms of dx.
+    const needSums = (training && x.requiresGrad) || !!weight?.requiresGrad || !!bias?.requiresGrad;
+    const db = needSums ? new Tensor([c], 'f32') : null;
+    const dw = needSums ? new Tensor([c], 'f32') : null;
+    if (db && dw) {
+      rt.dispatch({
+        op: 'batchNorm.bwdReduce', shader: 'batchnorm', entry: 'bwd_reduce',
+        params, buffers: [x.buffer, stats.buffer, null, null, null, null, null, g.buffer, db.buffer, dw.buffer],
+        workgroups: channels,
+      });
+    }
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = new Tensor(x.shape, 'f32');
+      rt.dispatch({
+        op: 'batchNorm.bwdDx', shader: 'batchnorm', entry: training ? 'bwd_dx' : 'bwd_dx_eval', constants: { HAS_W: weight ? 1 : 0 },
+        params, buffers: [training ? x.buffer : null, stats.buffer, null, null, weight ? weight.buffer : ph, null, dx.buffer, g.buffer, ...(training ? [db!.buffer, dw!.buffer] : [])],
+        workgroups: elements,
+      });
+    }
+    const gw = weight?.requiresGrad ? dw : null;
+    const gb = bias?.requiresGrad ? db : null;
+    if (dw && !gw) dw.dispose();
+    if (db && !gb) db.dispose();
+    const grads: (Tensor | null)[] = [dx];
+    if (weight) grads.push(gw);
+    if (bias) grads.push(gb);
+    return grads;
+  });
+  if (!out.node) stats.dispose();
+  return out;
+}
