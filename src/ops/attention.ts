@@ -1,0 +1,148 @@
+/**
+ * Fused multi-head attention (shaders/attention.wgsl): O = softmax(scale·Q·Kᵀ + bias)·V with an
+ * online softmax, so memory stays linear in the number of tokens. Forward saves O and the
+ * per-row logsumexp; backward recomputes P blockwise and produces dQ, dK, dV and dBias.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { runtime } from '../runtime/runtime.js';
+import { Params } from '../runtime/params.js';
+import { grid } from '../runtime/grid.js';
+import { ShapeError, fmtShape } from '../runtime/errors.js';
+import { record } from '../autograd/graph.js';
+
+export interface AttentionOptions {
+  /** Additive logit bias [H, Lq, Lk], shared by every batch element (e.g. relative position bias). */
+  bias?: Tensor;
+  /** Logit scale; default Dh^-0.5. */
+  scale?: number;
+}
+
+const WG = 64;
+/** vec4 capacity of the forward/dQ tiles and of the dK/dV tiles (see the shader's arrays). */
+const KV_TILE_VEC4 = 512;
+const Q_TILE_VEC4 = 480;
+const MAX_DH = 128;
+
+interface Dims {
+  B: number;
+  H: number;
+  Lq: number;
+  Lk: number;
+  Dh: number;
+}
+
+function validate(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined): Dims {
+  const all = `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`;
+  for (const [t, n] of [[q, 'q'], [k, 'k'], [v, 'v']] as const) {
+    if (t.dtype !== 'f32') throw new ShapeError(`attention: ${n} must be f32, got ${t.describe()}`);
+    if (t.rank !== 4) throw new ShapeError(`attention: expected [B, H, L, Dh] tensors, got ${all}`);
+  }
+  const [B, H, Lq, Dh] = q.shape as [number, number, number, number];
+  const Lk = k.shape[2]!;
+  if (k.shape[0] !== B || v.shape[0] !== B) throw new ShapeError(`attention: batch sizes differ: ${all}`);
+  if (k.shape[1] !== H || v.shape[1] !== H) throw new ShapeError(`attention: head counts differ: ${all}`);
+  if (k.shape[3] !== Dh || v.shape[3] !== Dh) throw new ShapeError(`attention: head dims differ: ${all}`);
+  if (v.shape[2] !== Lk) throw new ShapeError(`attention: k and v need the same number of keys: ${all}`);
+  if (B === 0 || H === 0 || Lq === 0 || Lk === 0 || Dh === 0) throw new ShapeError(`attention: empty dimension in ${all}`);
+  if (Dh > MAX_DH) throw new ShapeError(`attention: head dim ${Dh} exceeds the kernel's maximum ${MAX_DH} (${all})`);
+  if (bias) {
+    if (bias.dtype !== 'f32' || bias.rank !== 3 || bias.shape[0] !== H || bias.shape[1] !== Lq || bias.shape[2] !== Lk) {
+      throw new ShapeError(`attention: bias must be f32 [H, Lq, Lk] = ${fmtShape([H, Lq, Lk])} for ${all}, got ${bias.describe()}`);
+    }
+  }
+  return { B, H, Lq, Lk, Dh };
+}
+
+/** Workgroups over (row blocks, B·H), with B·H split over y and z past the per-dimension limit. */
+function rowGrid(rows: number, bh: number): [number, number, number] {
+  const max = runtime().limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.ceil(bh / max);
+  return [Math.ceil(rows / WG), Math.ceil(bh / z), z];
+}
+
+function params(d: Dims, scale: number, tile: number): Params {
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(tile, 0, 0);
+}
+
+/** Rows per workgroup-memory tile: a multiple of 4 (the forward reads keys in micro-blocks of 4). */
+const tileRows = (cap: number, Dh: number): number => Math.min(WG, Math.floor(cap / Math.ceil(Dh / 4) / 4) * 4);
+
+/**
+ * softmax(scale·q·kᵀ + bias)·v per batch element and head.
+ * q: [B, H, Lq, Dh]; k, v: [B, H, Lk, Dh]; bias: [H, Lq, Lk]; returns [B, H, Lq, Dh].
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const { bias } = opts;
+  const d = validate(q, k, v, bias);
+  const scale = opts.scale ?? 1 / Math.sqrt(d.Dh);
+  if (!Number.isFinite(scale)) throw new ShapeError(`attention: scale must be finite, got ${scale}`);
+  const rt = runtime();
+  const o = new Tensor(q.shape, 'f32');
+  const lse = new Tensor([d.B, d.H, d.Lq], 'f32');
+  rt.dispatch({
+    op: 'attention', shader: 'attention', entry: 'forward',
+    constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0 },
+    params: params(d, scale, tileRows(KV_TILE_VEC4, d.Dh)),
+    // An absent bias binds q (read-only, never read).
+    buffers: [q.buffer, k.buffer, v.buffer, bias?.buffer ?? q.buffer, o.buffer, lse.buffer],
+    workgroups: rowGrid(d.Lq, d.B * d.H),
+  });
+  const inputs = bias ? [q, k, v, bias] : [q, k, v];
+  record(o, 'attention', inputs, (g) => attentionBackward(q, k, v, bias, o, lse, g, d, scale));
+  if (!o.requiresGrad) lse.dispose();
+  return o;
+}
+
+function attentionBackward(
+  q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined, o: Tensor, lse: Tensor, g: Tensor, d: Dims, scale: number,
+): (Tensor | null)[] {
+  const rt = runtime();
+  const rows = d.B * d.H * d.Lq;
+  const st = new Tensor([rows, 2], 'f32');
+  rt.dispatch({
+    op: 'attention.backward.pre', shader: 'attention', entry: 'bwd_pre', constants: { DH: d.Dh },
+    params: params(d, scale, 1),
+    buffers: [o.buffer, g.buffer, lse.buffer, st.buffer],
+    workgroups: grid(rows, WG),
+  });
+  const dbias = !!bias?.requiresGrad;
+  const constants = { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, DBIAS: dbias ? 1 : 0 };
+  const biasBuf = bias?.buffer ?? q.buffer;
+  let dq: Tensor | null = null, db: Tensor | null = null;
+  if (q.requiresGrad || dbias) {
+    dq = new Tensor(q.shape, 'f32');
+    db = dbias ? new Tensor([d.H, d.Lq, d.Lk], 'f32') : null;
+    rt.dispatch({
+      op: 'attention.backward.dq', shader: 'attention', entry: 'bwd_dq', constants,
+      params: params(d, scale, tileRows(KV_TILE_VEC4, d.Dh)),
+      buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, db?.buffer ?? rt.placeholder()],
+      // With dBias one workgroup covers all batch elements of a head (it owns those dBias rows).
+      workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H),
+    });
+    if (!q.requiresGrad) {
+      dq.dispose();
+      dq = null;
+    }
+  }
+  let dk: Tensor | null = null, dv: Tensor | null = null;
+  if (k.requiresGrad || v.requiresGrad) {
+    dk = new Tensor(k.shape, 'f32');
+    dv = new Tensor(v.shape, 'f32');
+    rt.dispatch({
+      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0 },
+      params: params(d, scale, tileRows(Q_TILE_VEC4, d.Dh)),
+      buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dk.buffer, dv.buffer],
+      workgroups: rowGrid(d.Lk, d.B * d.H),
+    });
+    if (!k.requiresGrad) {
+      dk.dispose();
+      dk = null;
+    }
+    if (!v.requiresGrad) {
+      dv.dispose();
+      dv = null;
+    }
+  }
+  st.dispose();
+  return bias ? [dq, dk, dv, db] : [dq, dk, dv];
+}
