@@ -33,12 +33,15 @@ function collect(value: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, seen);
 }
 
+/** Tensors carry this brand (a global symbol, so bundlers renaming the class cannot break it). */
+export const TENSOR_BRAND: unique symbol = Symbol.for('arbex-webgpu.tensor') as never;
+
 function isTensor(v: object): v is Tensor {
-  return (v as { constructor?: { name?: string } }).constructor?.name === 'Tensor' && 'dtype' in v && 'shape' in v;
+  return (v as { [TENSOR_BRAND]?: boolean })[TENSOR_BRAND] === true;
 }
 
 export function tidy<T>(fn: () => T): T {
-  if ((fn as unknown as { constructor: { name: string } }).constructor.name === 'AsyncFunction') {
+  if (Object.prototype.toString.call(fn) === '[object AsyncFunction]') {
     throw new Error('tidy(fn): fn must be synchronous (await readbacks outside the scope)');
   }
   const scope = new Set<Tensor>();

@@ -7,7 +7,7 @@ import { runtime } from '../runtime/runtime.js';
 import { GpuError } from '../runtime/errors.js';
 import { type DType, type AnyTypedArray, typedArray, BYTES_PER_ELEMENT } from './dtype.js';
 import { numel, type Shape } from './shape.js';
-import { track, untrack } from './scope.js';
+import { TENSOR_BRAND, track, untrack } from './scope.js';
 
 /** How a tensor was made, for reverse-mode autograd (see src/autograd). */
 export interface GradNode {
@@ -26,6 +26,7 @@ let nextId = 1;
 let liveTensors = 0;
 
 export class Tensor {
+  readonly [TENSOR_BRAND] = true;
   readonly id = nextId++;
   readonly shape: readonly number[];
   readonly size: number;

@@ -1,0 +1,41 @@
+/**
+ * Linear: y = x·Wᵀ + b with W stored [out, in] (PyTorch layout and names `weight`, `bias`), one
+ * matmul with the bias fused into its epilogue. Default init as torch.nn.Linear:
+ * U(−1/√in, 1/√in) for weight (kaiming_uniform with a = √5) and bias.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { zeros } from '../tensor/create.js';
+import { ShapeError, fmtShape } from '../runtime/errors.js';
+import { matmul } from '../ops/matmul.js';
+import { reshape } from '../ops/movement.js';
+import { Module } from './module.js';
+import { uniform_ } from './init.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+}
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', uniform_(zeros([outFeatures, inFeatures]), -bound, bound));
+    this.bias = this.param('bias', opts.bias ?? true ? uniform_(zeros([outFeatures]), -bound, bound) : null);
+  }
+
+  /** x: [..., in] → [..., out]. */
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures} → ${this.outFeatures}): input ${fmtShape(x.shape)} must end in ${this.inFeatures}`);
+    }
+    const opts = { transB: true, bias: this.bias ?? undefined };
+    if (x.rank === 2) return matmul(x, this.weight, opts);
+    // Fold leading dimensions into rows: one GEMM instead of a broadcast batch of small ones.
+    const rows = reshape(x, [-1, this.inFeatures]);
+    const y = matmul(rows, this.weight, opts);
+    return reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+  }
+}
