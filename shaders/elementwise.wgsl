@@ -129,3 +129,48 @@ fn binary_bcast(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let o = offsets(i);
   out[i] = binary_op(a[o.x], b[o.y]);
 }
+
+// Vectorised flat paths (n % 4 == 0): one invocation per vec4. Software adapters turn each
+// per-invocation storage access into masked scalar accesses, so 4-wide accesses cut that cost;
+// on GPUs they give 128-bit loads. The same bindings, viewed as vec4 arrays.
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out4: array<vec4<f32>>;
+
+@compute @workgroup_size(256)
+fn unary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n / 4u) { return; }
+  let v = a4[i];
+  out4[i] = vec4<f32>(unary_op(v.x), unary_op(v.y), unary_op(v.z), unary_op(v.w));
+}
+
+@compute @workgroup_size(256)
+fn binary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n / 4u) { return; }
+  let x = a4[i];
+  let y = b4[i];
+  out4[i] = vec4<f32>(binary_op(x.x, y.x), binary_op(x.y, y.y), binary_op(x.z, y.z), binary_op(x.w, y.w));
+}
+
+// Broadcast with at most 3 (collapsed) dimensions: fixed index arithmetic, no loop over a
+// uniform array (dynamic uniform indexing and per-dimension divisions dominate on CPUs).
+fn offsets3(i: u32) -> vec2<u32> {
+  let s1 = p.shape[0].y;
+  let s2 = p.shape[0].z;
+  let i2 = i % s2;
+  let q = i / s2;
+  let i1 = q % s1;
+  let i0 = q / s1;
+  let idx = vec3<u32>(i0, i1, i2);
+  return vec2<u32>(dot(idx, p.sa[0].xyz), dot(idx, p.sb[0].xyz));
+}
+
+@compute @workgroup_size(256)
+fn binary_bcast3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  let o = offsets3(i);
+  out[i] = binary_op(a[o.x], b[o.y]);
+}

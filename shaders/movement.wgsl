@@ -68,3 +68,30 @@ fn pad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   dst[i] = select(p.value, src[off], inside);
 }
+
+// Fixed-rank variant for at most 3 (collapsed) dimensions: no loop over uniform arrays, two
+// divisions per element (integer division is scalarised and slow on CPU adapters).
+@compute @workgroup_size(256)
+fn gather3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  let s1 = p.shape[0].y;
+  let s2 = p.shape[0].z;
+  let q = i / s2;
+  let idx = vec3<u32>(q / s1, q % s1, i % s2);
+  dst[i] = src[p.offset + dot(idx, p.stride[0].xyz)];
+}
+
+// rank-4 variant (the common permutes of [B, H, N, D] / NCHW that do not collapse further).
+@compute @workgroup_size(256)
+fn gather4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = flat_wg(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  let s = p.shape[0];
+  let i3 = i % s.w;
+  let q2 = i / s.w;
+  let i2 = q2 % s.z;
+  let q1 = q2 / s.z;
+  let idx = vec4<u32>(q1 / s.y, q1 % s.y, i2, i3);
+  dst[i] = src[p.offset + dot(idx, p.stride[0])];
+}

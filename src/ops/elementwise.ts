@@ -7,7 +7,7 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError } from '../runtime/errors.js';
-import { broadcastShapes, broadcastStrides, sameShape } from '../tensor/shape.js';
+import { broadcastShapes, broadcastStrides, collapseDims, sameShape } from '../tensor/shape.js';
 import { record, registerAutogradPrimitives } from '../autograd/graph.js';
 import { sumTo } from './reduce.js';
 import { full } from '../tensor/create.js';
@@ -33,11 +33,12 @@ function requireF32(t: Tensor, op: string): void {
 function launchUnary(x: Tensor, code: number, op: string, alpha = 0, beta = 0): Tensor {
   requireF32(x, op);
   const out = new Tensor(x.shape, 'f32');
+  const vec = x.size % 4 === 0;
   runtime().dispatch({
-    op, shader: 'elementwise', entry: 'unary', constants: { OP: code },
+    op, shader: 'elementwise', entry: vec ? 'unary_vec4' : 'unary', constants: { OP: code },
     params: new Params().u32(x.size, 0).f32(alpha, beta),
     buffers: [x.buffer, null, out.buffer],
-    workgroups: grid(x.size, 256),
+    workgroups: grid(vec ? x.size / 4 : x.size, 256),
   });
   return out;
 }
@@ -48,11 +49,24 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, name);
   const out = new Tensor(shape, 'f32');
   const flat = sameShape(a.shape, b.shape);
-  const params = new Params().u32(out.size, shape.length).f32(0, 0);
-  if (!flat) params.u32Array(shape, 8, 1).u32Array(broadcastStrides(a.shape, shape), 8).u32Array(broadcastStrides(b.shape, shape), 8);
+  const params = new Params();
+  let entry = 'binary_flat';
+  if (flat) params.u32(out.size, 0).f32(0, 0);
+  else {
+    const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+    // Pad to 3 leading dims for the fixed-rank kernel.
+    const pad = (v: number[], fill: number) => [...Array(Math.max(0, 3 - v.length)).fill(fill), ...v];
+    const small = c.shape.length <= 3;
+    const cs = small ? pad(c.shape, 1) : c.shape;
+    const sa = small ? pad(c.strides[0]!, 0) : c.strides[0]!;
+    const sb = small ? pad(c.strides[1]!, 0) : c.strides[1]!;
+    params.u32(out.size, cs.length).f32(0, 0).u32Array(cs, 8, 1).u32Array(sa, 8).u32Array(sb, 8);
+    entry = small ? 'binary_bcast3' : 'binary_bcast';
+  }
+  const vec = flat && out.size % 4 === 0;
   runtime().dispatch({
-    op: name, shader: 'elementwise', entry: flat ? 'binary_flat' : 'binary_bcast', constants: { OP: BINARY[name] },
-    params, buffers: [a.buffer, b.buffer, out.buffer], workgroups: grid(out.size, 256),
+    op: name, shader: 'elementwise', entry: vec ? 'binary_vec4' : entry, constants: { OP: BINARY[name] },
+    params, buffers: [a.buffer, b.buffer, out.buffer], workgroups: grid(vec ? out.size / 4 : out.size, 256),
   });
   return out;
 }
@@ -249,10 +263,11 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   requireF32(y, 'where');
   const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape, 'where'), y.shape, 'where');
   const out = new Tensor(shape, 'f32');
+  const c = collapseDims(shape, [broadcastStrides(cond.shape, shape), broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape)]);
   runtime().dispatch({
     op: 'where', shader: 'where', entry: 'main',
-    params: new Params().u32(out.size, shape.length, 0, 0).u32Array(shape, 8, 1)
-      .u32Array(broadcastStrides(cond.shape, shape), 8).u32Array(broadcastStrides(x.shape, shape), 8).u32Array(broadcastStrides(y.shape, shape), 8),
+    params: new Params().u32(out.size, c.shape.length, 0, 0).u32Array(c.shape, 8, 1)
+      .u32Array(c.strides[0]!, 8).u32Array(c.strides[1]!, 8).u32Array(c.strides[2]!, 8),
     buffers: [cond.buffer, x.buffer, y.buffer, out.buffer],
     workgroups: grid(out.size, 256),
   });

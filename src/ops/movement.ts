@@ -4,16 +4,21 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
-import { contiguousStrides, numel, sameShape, validateShape, type Shape } from '../tensor/shape.js';
+import { collapseDims, contiguousStrides, numel, sameShape, validateShape, type Shape } from '../tensor/shape.js';
 import { record } from '../autograd/graph.js';
 import { zeros } from '../tensor/create.js';
 import { sumTo } from './reduce.js';
 
 function gather(x: Tensor, outShape: Shape, strides: readonly number[], offset: number, op: string): Tensor {
   const out = new Tensor(outShape, x.dtype);
+  // Collapse against the output's own contiguous strides so runs that stay contiguous merge.
+  const c = collapseDims(outShape, [strides, contiguousStrides(outShape)]);
+  const r = c.shape.length;
+  const fixed = r <= 4 ? (r <= 3 ? 3 : 4) : 0;
+  const padTo = (v: number[], fill: number): number[] => [...Array(Math.max(0, fixed - v.length)).fill(fill), ...v];
   runtime().dispatch({
-    op, shader: 'movement', entry: 'gather',
-    params: new Params().u32(out.size, outShape.length, offset, 0).u32Array(outShape, 8, 1).u32Array(strides, 8),
+    op, shader: 'movement', entry: fixed === 3 ? 'gather3' : fixed === 4 ? 'gather4' : 'gather',
+    params: new Params().u32(out.size, fixed || r, offset, 0).u32Array(fixed ? padTo(c.shape, 1) : c.shape, 8, 1).u32Array(fixed ? padTo(c.strides[0]!, 0) : c.strides[0]!, 8),
     buffers: [x.buffer, out.buffer], workgroups: grid(out.size, 256),
   });
   return out;
@@ -21,9 +26,10 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], offset: 
 
 /** Writes `src` into the strided region of `dst` (in place, no autograd). */
 function scatterInto(dst: Tensor, src: Tensor, strides: readonly number[], offset: number, op: string): void {
+  const c = collapseDims(src.shape, [strides, contiguousStrides(src.shape)]);
   runtime().dispatch({
     op, shader: 'movement', entry: 'scatter',
-    params: new Params().u32(src.size, src.rank, offset, 0).u32Array(src.shape, 8, 1).u32Array(strides, 8),
+    params: new Params().u32(src.size, c.shape.length, offset, 0).u32Array(c.shape, 8, 1).u32Array(c.strides[0]!, 8),
     buffers: [src.buffer, dst.buffer], workgroups: grid(src.size, 256),
   });
 }

@@ -70,3 +70,29 @@ export function sameShape(a: Shape, b: Shape): boolean {
 export function assertShape(actual: Shape, expected: Shape, what: string): void {
   if (!sameShape(actual, expected)) throw new ShapeError(`${what}: expected shape ${fmtShape(expected)}, got ${fmtShape(actual)}`);
 }
+
+/**
+ * Merges adjacent dimensions that every operand walks the same way (contiguously, or all
+ * broadcast), and drops size-1 dimensions. Index arithmetic in kernels costs an integer division
+ * per dimension — slow on many adapters — so fewer dimensions means faster strided kernels.
+ * Returns the collapsed shape and the matching strides of each operand (at least rank 1).
+ */
+export function collapseDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    const mergeable = last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * size);
+    if (mergeable) {
+      outShape[last] = outShape[last]! * size;
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
+  return { shape: outShape, strides: outStrides };
+}
