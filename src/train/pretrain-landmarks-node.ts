@@ -13,7 +13,7 @@ import { tidy } from '../tensor/scope.js';
 import { backward, noGrad } from '../autograd/graph.js';
 import { mseLoss } from '../ops/loss.js';
 import { Adam } from '../optim/adam.js';
-import { LandmarkStream } from '../models/arbex/landmark-stream.js';
+import { LandmarkRegressor, LandmarkStream } from '../models/arbex/landmark-stream.js';
 import type { ArbexConfig } from '../models/arbex/config.js';
 import { synthConfig } from '../data/synth/generator.js';
 import { synthSplits } from '../data/synth/splits.js';
@@ -53,9 +53,9 @@ export async function pretrainLandmarks(o: PretrainOptions): Promise<{ nmeBefore
   manualSeed(o.seed);
   const cfg = { ...o.config, landmark: { ...o.config.landmark, frozen: false } };
   const stream = new LandmarkStream(cfg);
-  stream.landmarkHead.unfreeze();
+  const regressor = new LandmarkRegressor(stream, cfg.landmark.lastConv);
   stream.lastConv.freeze(); // not part of the landmark regressor
-  const params = stream.parameters().filter((p) => p.requiresGrad);
+  const params = regressor.parameters().filter((p) => p.requiresGrad);
   const opt = new Adam(params, { lr: o.lr });
   const synth = synthConfig({ size: Math.max(cfg.inputSize, 64), seed: o.seed });
   const splits = synthSplits(synth, { train: o.trainSize, val: 0, test: o.testSize });
@@ -64,16 +64,16 @@ export async function pretrainLandmarks(o: PretrainOptions): Promise<{ nmeBefore
   const images = (b: HostBatch) => tensor(b.images, [b.size, b.channels, b.height, b.width]);
 
   const measure = async (): Promise<number> => {
-    stream.eval();
+    regressor.eval();
     let sum = 0, n = 0;
     for (const b of test.epoch(0)) {
-      const pred = noGrad(() => tidy(() => stream.regressLandmarks(images(b))));
+      const pred = noGrad(() => tidy(() => regressor.forward(images(b))));
       const p = (await pred.toArray()) as Float32Array;
       pred.dispose();
       sum += nme(p, b.landmarks!, b.size) * b.size;
       n += b.size;
     }
-    stream.train();
+    regressor.train();
     return sum / Math.max(1, n);
   };
 
@@ -83,7 +83,7 @@ export async function pretrainLandmarks(o: PretrainOptions): Promise<{ nmeBefore
     for (const b of train.epoch(epoch)) {
       opt.zeroGrad();
       const loss = tidy(() => {
-        const l = mseLoss(stream.regressLandmarks(images(b)), tensor(b.landmarks!, [b.size, 68, 2]));
+        const l = mseLoss(regressor.forward(images(b)), tensor(b.landmarks!, [b.size, 68, 2]));
         backward(l);
         return l;
       });
@@ -97,6 +97,6 @@ export async function pretrainLandmarks(o: PretrainOptions): Promise<{ nmeBefore
   const nmeAfter = await measure();
   const path = join(o.out, 'landmark-stream.safetensors');
   await saveSafetensorsFile(path, stream.stateDict(), { task: 'arbex-landmark-pretraining', nme: nmeAfter.toFixed(5), config: cfg.name });
-  stream.dispose();
+  regressor.dispose();
   return { nmeBefore, nmeAfter, path };
 }

@@ -35,7 +35,7 @@ describe('reliability balancing', () => {
     for (const heads of scope === 'batch' ? [1, 2] : [1]) {
       it(`attention correction, scope ${scope}, ${heads} head(s)`, async () => {
         await gradcheck({
-          inputs: [{ shape: [B, D] }, { shape: [D, C * K] }, { shape: [D, C * K] }, { shape: [D, C * K] }],
+          inputs: [{ shape: [B, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }],
           engine: ([e, wq, wk, wv]) => attentionCorrection(e!, { wq: wq!, wk: wk!, wv: wv! }, C, K, scope, heads),
           reference: ([e, wq, wk, wv]) => {
             const v = R.attentionCorrection(e!, wq!, wk!, wv!, C, K, scope, heads);
@@ -49,7 +49,7 @@ describe('reliability balancing', () => {
   it('corrected distribution: forward and every gradient vs finite differences', async () => {
     for (const scope of ['batch', 'sample'] as const) {
       await gradcheck({
-        inputs: [{ shape: [B, C], lo: -2, hi: 2 }, { shape: [B, D] }, { shape: [C, K, D] }, { shape: [D, C * K] }, { shape: [D, C * K] }, { shape: [D, C * K] }],
+        inputs: [{ shape: [B, C], lo: -2, hi: 2 }, { shape: [B, D] }, { shape: [C, K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }],
         engine: ([lg, e, a, wq, wk, wv]) =>
           reliabilityBalance({
             p: E.softmax(lg!), e: e!, anchors: a!, attention: { wq: wq!, wk: wk!, wv: wv! }, labels: Int32Array.from(labels),
@@ -65,7 +65,7 @@ describe('reliability balancing', () => {
     for (const form of ['released', 'margin'] as const) {
       const cfg = { lambdaCls: 1, lambdaAnchor: 0.7, lambdaCenter: 1.3, anchorLoss: form, anchorMargin: 1.2, reliability: true };
       await gradcheck({
-        inputs: [{ shape: [B, C], lo: -2, hi: 2 }, { shape: [B, D] }, { shape: [C, K, D] }, { shape: [D, C * K] }, { shape: [D, C * K] }, { shape: [D, C * K] }],
+        inputs: [{ shape: [B, C], lo: -2, hi: 2 }, { shape: [B, D] }, { shape: [C, K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }],
         engine: ([lg, e, a, wq, wk, wv]) => {
           const rb = reliabilityBalance({
             p: E.softmax(lg!), e: e!, anchors: a!, attention: { wq: wq!, wk: wk!, wv: wv! }, labels: Int32Array.from(labels),
@@ -86,7 +86,7 @@ describe('reliability balancing', () => {
         E.manualSeed(3);
         const e = E.randn([B, D]);
         const e2 = bump ? E.add(e, E.tensor(Float32Array.from({ length: B * D }, (_, k) => (Math.floor(k / D) === 4 ? 0.7 : 0)), [B, D])) : e;
-        const w = { wq: E.randn([D, C * K]), wk: E.randn([D, C * K]), wv: E.randn([D, C * K]) };
+        const w = { wq: E.mul(E.randn([C * K, D]), 0.3), wk: E.mul(E.randn([C * K, D]), 0.3), wv: E.mul(E.randn([C * K, D]), 0.3) };
         return attentionCorrection(e2, w, C, K, scope, 1);
       });
     for (const scope of ['batch', 'sample'] as const) {

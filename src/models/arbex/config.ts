@@ -9,7 +9,17 @@ export interface ArbexConfig {
   inputSize: number;
   backboneSize: number;
   /** Landmark stream (MobileFaceNet taps): stem width and the channels of the three taps. */
-  landmark: { stem: number; taps: [number, number, number]; expand: [number, number, number]; blocks: [number, number, number]; lastConv: number };
+  landmark: {
+    stem: number;
+    taps: [number, number, number];
+    /** Expansion of the residual blocks at each tap, and of the stride-2 block leading to it. */
+    expand: [number, number, number];
+    downExpand: [number, number, number];
+    blocks: [number, number, number];
+    lastConv: number;
+    /** Frozen as in the paper (a pretrained landmark network); only the last 3×3 conv trains. */
+    frozen: boolean;
+  };
   /** Image stream (IR-50 stages): widths and unit counts of the three stages. */
   image: { widths: [number, number, number]; units: [number, number, number] };
   /** Window cross-attention per scale: heads and window size (w = map size: one window). */
@@ -69,7 +79,7 @@ export const FULL: ArbexConfig = {
   name: 'full',
   inputSize: 224,
   backboneSize: 112,
-  landmark: { stem: 64, taps: [64, 128, 128], expand: [128, 256, 256], blocks: [4, 6, 2], lastConv: 512 },
+  landmark: { stem: 64, taps: [64, 128, 128], expand: [128, 256, 256], downExpand: [128, 256, 512], blocks: [4, 6, 2], lastConv: 512, frozen: true },
   image: { widths: [64, 128, 256], units: [3, 4, 14] },
   attention: { heads: [2, 4, 8], windows: [28, 14, 7], mlpRatio: 4, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
   tokenDim: 768,
@@ -81,17 +91,18 @@ export const FULL: ArbexConfig = {
 };
 
 /**
- * The same architecture at 1/4 width: 64 input resized to 48 inside the backbones, maps of
- * 12/6/3 (scale 1 uses four 6×6 windows, so the windowed path is exercised), widths 16/32/64,
+ * The same architecture at 1/4 width and 1/3.5 resolution, sized so a 2-core machine with a
+ * software adapter trains it in minutes: 48 input resized to 32 inside the backbones, maps of
+ * 8/4/2 (scale 1 uses four 4×4 windows, so the windowed path is exercised), widths 16/32/64,
  * 96-d tokens, a 1-block ViT.
  */
 export const TINY: ArbexConfig = {
   name: 'tiny',
-  inputSize: 64,
-  backboneSize: 48,
-  landmark: { stem: 16, taps: [16, 32, 32], expand: [32, 64, 64], blocks: [1, 1, 1], lastConv: 128 },
-  image: { widths: [16, 32, 64], units: [1, 1, 2] },
-  attention: { heads: [1, 2, 4], windows: [6, 6, 3], mlpRatio: 2, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
+  inputSize: 48,
+  backboneSize: 32,
+  landmark: { stem: 16, taps: [16, 32, 32], expand: [32, 64, 64], downExpand: [32, 64, 128], blocks: [1, 1, 1], lastConv: 128, frozen: false },
+  image: { widths: [16, 32, 64], units: [1, 1, 1] },
+  attention: { heads: [1, 2, 4], windows: [4, 4, 2], mlpRatio: 2, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
   tokenDim: 96,
   vit: { depth: 1, heads: 4, mlpRatio: 2, eps: 1e-6, dropPath: 0 },
   releasedVestigial: false,

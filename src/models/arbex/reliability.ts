@@ -24,7 +24,7 @@ export function confidence(q: Tensor, floor = 1e-6): Tensor {
 }
 
 export interface AttentionWeights {
-  /** [D, C·K] each (applied as e·W). */
+  /** [C·K, D] each, Linear layout (applied as e·Wᵀ). */
   wq: Tensor;
   wk: Tensor;
   wv: Tensor;
@@ -38,7 +38,7 @@ export interface AttentionWeights {
 export function attentionCorrection(e: Tensor, w: AttentionWeights, C: number, K: number, scope: 'batch' | 'sample', heads = 1): Tensor {
   const B = e.shape[0]!;
   const J = C * K;
-  const q = matmul(e, w.wq), k = matmul(e, w.wk), v = matmul(e, w.wv); // [B, J]
+  const q = matmul(e, w.wq, { transB: true }), k = matmul(e, w.wk, { transB: true }), v = matmul(e, w.wv, { transB: true }); // [B, J]
   let out: Tensor;
   if (scope === 'batch') {
     if (J % heads !== 0) throw new ShapeError(`attention correction: ${J} slots not divisible by ${heads} heads`);

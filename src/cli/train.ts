@@ -1,0 +1,128 @@
+/** `arbex train`: trains ARBEx (default: tiny on built-in synthetic faces) and writes a report. */
+import { readFileSync } from 'node:fs';
+import { parseArgs, helpText, UsageError, type FlagSpec } from './args.js';
+import { configByName, resolveConfig, DEFAULT_LOSS, type ArbexConfig } from '../models/arbex/config.js';
+import { runTraining, DEFAULT_JOB, type TrainJobOptions } from '../train/run-node.js';
+import { parsePrior } from '../data/synth/priors.js';
+import { parseNoise } from '../data/synth/label-noise.js';
+import type { OptimizerName } from '../train/trainer.js';
+
+const SPEC: Record<string, FlagSpec> = {
+  config: { type: 'string', help: 'tiny (default), full, or a JSON file {"base": "tiny", ...overrides}' },
+  data: { type: 'string', help: 'dataset directory (RAF-DB, FER2013, FERPlus, AffectNet, class folders); default: synthetic' },
+  epochs: { type: 'number', help: `epochs (default ${DEFAULT_JOB.epochs})` },
+  batch: { type: 'number', help: `batch size (default ${DEFAULT_JOB.batchSize})` },
+  optimizer: { type: 'string', help: 'adam (default) | adamw | sam' },
+  lr: { type: 'list', help: 'learning rate: one value for all groups, or group=value (backbone, head, anchors, attention); repeatable' },
+  'weight-decay': { type: 'number', help: 'weight decay (default 0)' },
+  schedule: { type: 'string', help: 'plateau (default, factor 0.5) | exponential (0.98/epoch) | none' },
+  sampler: { type: 'string', help: 'balanced (default: adaptive data refinement) | shuffle' },
+  augment: { type: 'string', help: 'heavy (default) | standard | none' },
+  'no-reliability': { type: 'boolean', help: 'ablation: train on p without reliability balancing' },
+  'anchor-loss': { type: 'string', help: 'released (default) | margin' },
+  scope: { type: 'string', help: 'attention correction scope: batch (default, as released) | sample' },
+  'lambda-anchor': { type: 'number', help: 'weight of the anchor loss (default 1)' },
+  'lambda-center': { type: 'number', help: 'weight of the center loss (default 1)' },
+  prior: { type: 'string', help: 'synthetic class prior: uniform | raf | fer2013 | affectnet | longtail:RHO' },
+  noise: { type: 'string', help: 'synthetic label noise: none | symmetric:R | asymmetric:R | intensity:R' },
+  'train-size': { type: 'number', help: 'synthetic training images (default 2800)' },
+  'val-size': { type: 'number', help: 'synthetic validation images (default 350)' },
+  'test-size': { type: 'number', help: 'synthetic test images (default 700)' },
+  'skip-bad': { type: 'boolean', help: 'skip unreadable images / bad rows of a dataset (counted)' },
+  landmarks: { type: 'string', help: 'pretrained landmark stream (from arbex pretrain-landmarks), loaded frozen' },
+  seed: { type: 'number', help: 'random seed (default 1)' },
+  out: { type: 'string', help: 'output directory (default runs/<config>)' },
+  resume: { type: 'boolean', help: 'continue from <out>/last.json exactly where it stopped' },
+  quiet: { type: 'boolean', help: 'no progress bar' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export function loadConfig(arg: string | undefined): ArbexConfig {
+  if (!arg || arg === 'tiny' || arg === 'full') return configByName(arg ?? 'tiny');
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(arg, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`--config ${arg}: not 'tiny', 'full' or a readable JSON file (${(e as Error).message})`);
+  }
+  const { base, ...over } = json;
+  return resolveConfig(configByName(typeof base === 'string' ? base : 'tiny'), over);
+}
+
+function rates(list: string[] | undefined, dflt: TrainJobOptions['optimizer']['lr']): TrainJobOptions['optimizer']['lr'] {
+  const out = { ...dflt };
+  for (const item of list ?? []) {
+    const [k, v] = item.includes('=') ? item.split('=', 2) : [null, item];
+    const n = Number(v);
+    if (!(n > 0)) throw new UsageError(`--lr ${item}: expected a positive number`);
+    if (k === null) for (const g of Object.keys(out) as (keyof typeof out)[]) out[g] = n;
+    else if (k in out) out[k as keyof typeof out] = n;
+    else throw new UsageError(`--lr ${item}: unknown group '${k}' (backbone, head, anchors, attention)`);
+  }
+  return out;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], flag: string, dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!allowed.includes(v as T)) throw new UsageError(`--${flag} ${String(v)}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+export function jobFromArgs(argv: string[]): TrainJobOptions | null {
+  const { flags: f } = parseArgs(argv, SPEC, 'arbex train');
+  if (f.help) {
+    console.log(helpText('Usage: arbex train [options]', SPEC));
+    return null;
+  }
+  const config = loadConfig(f.config as string | undefined);
+  if (f.scope) config.head.attentionScope = oneOf(f.scope, ['batch', 'sample'] as const, 'scope', 'batch');
+  const synth: TrainJobOptions['data']['synth'] = {};
+  if (f.prior) synth.prior = parsePrior(f.prior as string);
+  if (f.noise) synth.noise = parseNoise(f.noise as string);
+  const sizes = { ...DEFAULT_JOB.data.sizes };
+  if (f['train-size']) sizes.train = f['train-size'] as number;
+  if (f['val-size']) sizes.val = f['val-size'] as number;
+  if (f['test-size']) sizes.test = f['test-size'] as number;
+  const epochs = (f.epochs as number | undefined) ?? DEFAULT_JOB.epochs;
+  const batch = (f.batch as number | undefined) ?? DEFAULT_JOB.batchSize;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs ${epochs}: expected a positive integer`);
+  if (!(Number.isInteger(batch) && batch >= 2)) throw new UsageError(`--batch ${batch}: expected an integer >= 2 (BatchNorm needs two samples)`);
+  return {
+    ...DEFAULT_JOB,
+    config,
+    loss: {
+      ...DEFAULT_LOSS,
+      reliability: !f['no-reliability'],
+      anchorLoss: oneOf(f['anchor-loss'], ['released', 'margin'] as const, 'anchor-loss', 'released'),
+      lambdaAnchor: (f['lambda-anchor'] as number | undefined) ?? 1,
+      lambdaCenter: (f['lambda-center'] as number | undefined) ?? 1,
+    },
+    data: { dir: f.data as string | undefined, synth, sizes, skipBad: Boolean(f['skip-bad']) },
+    epochs,
+    batchSize: batch,
+    optimizer: {
+      ...DEFAULT_JOB.optimizer,
+      name: oneOf(f.optimizer, ['adam', 'adamw', 'sam'] as const, 'optimizer', 'adam') as OptimizerName,
+      lr: rates(f.lr as string[] | undefined, DEFAULT_JOB.optimizer.lr),
+      weightDecay: (f['weight-decay'] as number | undefined) ?? 0,
+    },
+    schedule: oneOf(f.schedule, ['plateau', 'exponential', 'none'] as const, 'schedule', 'plateau'),
+    sampler: oneOf(f.sampler, ['balanced', 'shuffle'] as const, 'sampler', 'balanced'),
+    augment: oneOf(f.augment, ['heavy', 'standard', 'none'] as const, 'augment', 'heavy'),
+    seed: (f.seed as number | undefined) ?? 1,
+    out: (f.out as string | undefined) ?? `runs/${config.name}`,
+    resume: Boolean(f.resume),
+    landmarks: f.landmarks as string | undefined,
+    quiet: Boolean(f.quiet),
+  };
+}
+
+export async function runTrainCommand(argv: string[]): Promise<number> {
+  const job = jobFromArgs(argv);
+  if (!job) return 0;
+  const r = await runTraining(job);
+  console.log(`\ntest accuracy ${(r.test.accuracy * 100).toFixed(2)} % (clean labels ${(r.test.cleanAccuracy * 100).toFixed(2)} %), macro-F1 ${(r.test.macroF1 * 100).toFixed(2)} %`);
+  console.log(`best validation accuracy ${(r.best.valAcc * 100).toFixed(2)} % at epoch ${r.best.epoch}; ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(1)} images/s`);
+  console.log(`report: ${job.out}/report.md`);
+  return 0;
+}

@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as E from '../../src/index.js';
+import { ArbexModel, FeatureExtractor } from '../../src/models/arbex/model.js';
+import { FULL, TINY, DEFAULT_LOSS, resolveConfig } from '../../src/models/arbex/config.js';
+import { summarizeModel } from '../../src/models/arbex/summary.js';
+import { engine } from '../helpers/engine.js';
+
+beforeAll(engine);
+
+describe('ARBEx full configuration', () => {
+  it('feature extractor has exactly 45,367,574 parameters; stage shapes at batch 1', async () => {
+    const s = summarizeModel(structuredClone(FULL));
+    expect(s.params_feature_extractor).toBe(45_367_574);
+    const shape = (name: string) => s.rows.find((r) => r.name === name)?.outputShape;
+    expect(shape('resize')).toEqual([1, 3, 112, 112]);
+    expect(shape('landmark.L1')).toEqual([1, 64, 28, 28]);
+    expect(shape('landmark.L2')).toEqual([1, 128, 14, 14]);
+    expect(shape('landmark.L3')).toEqual([1, 256, 7, 7]);
+    expect(shape('image.I1')).toEqual([1, 64, 28, 28]);
+    expect(shape('image.I2')).toEqual([1, 128, 14, 14]);
+    expect(shape('image.I3')).toEqual([1, 256, 7, 7]);
+    expect(shape('window_attention.1')).toEqual([1, 64, 28, 28]);
+    expect(shape('window_attention.2')).toEqual([1, 128, 14, 14]);
+    expect(shape('window_attention.3')).toEqual([1, 256, 7, 7]);
+    expect(shape('fusion')).toEqual([1, 147, 768]);
+    expect(shape('vit+se')).toEqual([1, 768]);
+    expect(shape('head.logits')).toEqual([1, 7]);
+    // ~8.6 G multiply-adds at 224×224 (shared ARBEX.md); within 10 %.
+    expect(s.macs).toBeGreaterThan(7.7e9);
+    expect(s.macs).toBeLessThan(9.5e9);
+  }, 600_000);
+});
+
+describe('ARBEx tiny', () => {
+  it('forward, loss and backward reach every trainable parameter', async () => {
+    E.manualSeed(4);
+    const model = new ArbexModel(structuredClone(TINY));
+    const labels = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 0]);
+    const loss = E.tidy(() => {
+      const x = E.randn([8, 3, TINY.inputSize, TINY.inputSize]);
+      const out = model.forward(x, 11);
+      const parts = model.loss(out, labels, 0.5, DEFAULT_LOSS, new Float32Array(7).fill(1));
+      E.backward(parts.total);
+      return parts.total;
+    });
+    expect(Number.isFinite(await loss.item())).toBe(true);
+    const missing = model.namedParameters().filter(([, p]) => p.requiresGrad && !p.grad).map(([n]) => n);
+    expect(missing).toEqual([]);
+    for (const [, p] of model.namedParameters()) {
+      if (!p.grad) continue;
+      const g = await p.grad.toArray();
+      expect(Array.from(g).every(Number.isFinite)).toBe(true);
+    }
+    model.dispose();
+  });
+
+  it('a training step leaks nothing (live tensors and GPU buffers stable)', async () => {
+    E.manualSeed(5);
+    const model = new ArbexModel(structuredClone(TINY));
+    const params = model.parameters().filter((p) => p.requiresGrad);
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const x = E.randn([4, 3, TINY.inputSize, TINY.inputSize]);
+    let live = 0, created = 0;
+    for (let step = 0; step < 8; step++) {
+      const loss = E.tidy(() => {
+        const out = model.forward(x, step);
+        const parts = model.loss(out, labels, step / 8, DEFAULT_LOSS);
+        E.backward(parts.total);
+        for (const p of params) {
+          if (!p.grad) continue; // at τ = 0 the anchors and attention weights get no gradient
+          E.assign(p, E.sub(p, E.mul(p.grad, 1e-3)));
+          p.grad.dispose();
+          p.grad = null;
+        }
+        return parts.total;
+      });
+      await loss.item();
+      loss.dispose();
+      if (step === 3) [live, created] = [E.liveTensorCount(), E.runtime().stats().buffersCreated];
+    }
+    expect(E.liveTensorCount()).toBe(live);
+    expect(E.runtime().stats().buffersCreated).toBe(created);
+    model.dispose();
+  });
+
+  it('rejects wrong input shapes and inconsistent configs with clear errors', () => {
+    const f = new FeatureExtractor(structuredClone(TINY));
+    expect(() => f.forward(E.zeros([1, 3, 32, 32]))).toThrow(/expected images \[batch, 3, 64, 64\], got \[1, 3, 32, 32\]/);
+    f.dispose();
+    expect(() => resolveConfig(structuredClone(TINY), { attention: { windows: [5, 6, 3] } })).toThrow(/window 5 does not tile the 12×12 map/);
+    expect(() => resolveConfig(structuredClone(TINY), { nope: 1 })).toThrow(/unknown key 'nope'/);
+  });
+});
