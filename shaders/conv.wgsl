@@ -1,36 +1,51 @@
-// conv.wgsl — 2-D convolution (NCHW, f32) as implicit GEMM: forward, backward-data (dX) and
-// backward-weight (dW). Nothing is im2col'ed in memory: the GEMM operands are gathered from the
-// tensors while staging tiles.
+// conv.wgsl — 2-D convolution (NCHW, f32): forward, backward-data (dX) and backward-weight (dW).
 //
 //   fwd:   Y[n, g·Og+o, oy, ox] = Σ_{c,ky,kx} W[g·Og+o, c, ky, kx] · X[n, g·Cg+c, oy·sh−ph+ky·dh, ox·sw−pw+kx·dw]
-//          GEMM per group g: M = Og (out channels), N = batch·Ho·Wo (pixels), K = Cg·kh·kw.
 //   dgrad: dX[n, g·Cg+c, iy, ix] = Σ_{o,ky,kx} W[g·Og+o, c, ky, kx] · dY[n, g·Og+o, oy, ox]
 //          where oy = (iy+ph−ky·dh)/sh must be an in-range integer (else the term is 0).
-//          GEMM: M = Cg, N = batch·H·W, K = Og·kh·kw.
 //   wgrad: dW[g·Og+o, c, ky, kx] = Σ_{n,oy,ox} dY[n, g·Og+o, oy, ox] · X[n, g·Cg+c, iy, ix]
-//          GEMM: M = Og, N = Cg·kh·kw, K = batch·Ho·Wo, split over grid z into `splits` chunks
-//          of `kchunk` (split-K: K is large, M·N small); partial sums go to [splits, O, Cg·kh·kw]
-//          and the host sums them.
 //
-// Tiling (all three): a workgroup of 64 invocations computes a 64×64 tile of the GEMM output;
-// invocation (tx = li % 8, ty = li / 8) owns an 8×8 register block: rows 8·ty..8·ty+7 and
-// columns tx + 8j. Strided columns make neighbouring invocations read neighbouring words of the
-// B tile (conflict-free on GPUs; contiguous on SIMD-over-invocations CPUs such as lavapipe)
-// while A values are uniform across them (broadcast); 8×8 blocks halve the workgroup-memory
-// reads per FMA of a 4×4 block (measured ~30 % faster on lavapipe). K advances in steps of 16;
-// the A and B tiles (16×64 each) are staged as plain f32: 2 × 4 KiB = 8 KiB (fits the 16 KiB
-// default). Staging: invocation li owns GEMM row m0 + li of A and column n0 + li of B and
-// stages all 16 k of each per step.
-// fwd/dgrad walk K as (tap, channel chunk of 16): the bounds check and base address of the
-// invocation's pixel are computed once per tap, so staging costs one compare and one load per
-// element (channel counts that are not multiples of 16 waste part of the last chunk). wgrad
-// decodes the 16 pixels k of a step (uniform across the workgroup); its (c, ky, kx) column is
-// decoded once.
-// Grid: x/y = tiles (split over x and y when > 65535), z = group (fwd, dgrad) or
-// group·splits + split (wgrad). Out-of-range rows/cols/k read 0 and writes are masked.
-// Backward stores nothing extra: dgrad reads W and dY, wgrad reads X and dY.
-// Storage buffers per entry: fwd 4 (W, X, Y, bias), dgrad 3, wgrad 3.
-// Limits: every tensor < 2^32 elements; padding < 2^31.
+// Two families of kernels; the host (src/ops/conv.ts) picks per call.
+//
+// 1. Broadcast kernels (fwd_b, wgrad_b; helpers wpack, ypack) — the default. Tuned for
+//    SIMD-over-invocations adapters (lavapipe runs 8 invocations per CPU vector; a load whose
+//    address is the same in every invocation is one scalar load + broadcast, a per-invocation
+//    address costs a per-lane sequence, barriers are expensive), as in matmul.wgsl: no workgroup
+//    memory, no barrier.
+//    fwd_b: an invocation owns 4 output channels (one vec4 of the packed filter per tap) × a run of
+//      Q = 8 adjacent output pixels of one row; all invocations of a workgroup share the run, so
+//      every X read is a broadcast. Per (input channel, filter row) the run's input span
+//      S = (Q−1)·SW + (KW−1)·DW + 1 ≤ SMAX is loaded once (S broadcast loads; column masks are
+//      precomputed, out-of-plane rows skipped) and reused by all KW taps: per (c, ky) S broadcast
+//      loads, KW per-invocation vec4 loads, KW·Q vec4 FMAs into Q vec4 accumulators.
+//      The stride-1 dgrad runs on fwd_b too: dX = conv(dY, W') with W' the transposed, 180°-rotated
+//      filter (wpack flip=1) and padding d·(k−1) − p (may be negative; every tap is bounds-checked).
+//    wpack: W → [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels, zero-padded (flip: W').
+//    ypack: dY → [groups][N·Ho·Wo][⌈Og/4⌉] vec4 of output channels, zero-padded.
+//    wgrad_b: an invocation owns 4 output channels; a workgroup owns one tap × CB = 8 input
+//      channels × a chunk of output rows (split-K over rows, grid y; partials [splits, O, Cg, kh, kw]
+//      summed on the host). The valid output range of the tap is computed once, so the pixel loop
+//      has no bounds checks: per pixel 1 per-invocation vec4 load of packed dY, CB broadcast X
+//      loads, CB vec4 FMAs.
+//    Grid: fwd_b x/y = pixel runs (N·Ho·⌈Wo/Q⌉), z = group · channel blocks; wgrad_b x = tap ·
+//    channel block, y = split, z = group · channel blocks. A channel block is ≤ 64 invocations
+//    (WG, override) of 4 output channels each. KW, SW, DW are overrides (the span loops unroll).
+//    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3, wpack/ypack 2.
+// 2. Implicit GEMM with workgroup-memory tiles (fwd, dgrad, wgrad) — fallback for spans wider than
+//    SMAX (fwd), strides > 1 (dgrad) and grids over the dispatch limit (wgrad):
+//    fwd:   M = Og (out channels), N = batch·Ho·Wo (pixels), K = Cg·kh·kw.
+//    dgrad: M = Cg, N = batch·H·W, K = Og·kh·kw.
+//    wgrad: M = Og, N = Cg·kh·kw, K = batch·Ho·Wo, split over grid z into `splits` chunks of `kchunk`
+//           (split-K); partial sums go to [splits, O, Cg·kh·kw] and the host sums them.
+//    A workgroup of 64 invocations computes a 64×64 tile of the GEMM output; invocation
+//    (tx = li % 8, ty = li / 8) owns an 8×8 register block: rows 8·ty..8·ty+7 and columns tx + 8j.
+//    K advances in steps of 16; the A and B tiles (16×64 each) are staged as plain f32:
+//    2 × 4 KiB = 8 KiB (fits the 16 KiB default). fwd/dgrad walk K as (tap, channel chunk of 16)
+//    with the bounds check per tap; wgrad decodes the 16 pixels k of a step.
+//    Grid: x/y = tiles, z = group (fwd, dgrad) or group·splits + split (wgrad). Out-of-range
+//    rows/cols/k read 0 and writes are masked. Storage buffers: fwd 4 (W, X, Y, bias), dgrad 3, wgrad 3.
+// Backward stores nothing extra: it reads X, W and dY.
+// Limits: every tensor (and packed copy) < 2^32 elements; padding < 2^31.
 
 override HAS_BIAS: bool = false;
 
@@ -297,5 +312,172 @@ fn store_wgrad(m: u32, c0: u32, og: u32, NJ: u32, row0: u32, v0: vec4<f32>, v1: 
   if (m >= og) { return; }
   for (var j = 0u; j < 8u; j++) {
     if (c0 + 8u * j < NJ) { dst[row0 + m * NJ + c0 + 8u * j] = pick8(v0, v1, j); }
+  }
+}
+
+// ---- broadcast kernels (no workgroup memory, no barrier; see the header) ------------------------
+
+override KW: u32 = 3u;
+override SW: u32 = 1u;
+override DW: u32 = 1u;
+override WG: u32 = 64u;
+const Q: u32 = 8u;      // output pixels per fwd_b run (host: RUN_Q); 16 measured the same
+const SMAX: u32 = 32u;  // longest input span of a run (host: SPAN_MAX)
+
+struct BParams {
+  n: u32, c: u32, h: u32, w: u32,
+  o: u32, ho: u32, wo: u32, groups: u32,
+  kh: u32, sh: u32, dh: u32, og4: u32,
+  ph: i32, pw: i32, cblocks: u32, runs: u32,
+  flip: u32, total: u32, _p0: u32, _p1: u32,
+};
+
+@group(0) @binding(0) var<uniform> bp: BParams;
+@group(0) @binding(1) var<storage, read> wsrc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> wdst: array<f32>;
+@group(0) @binding(1) var<storage, read> wp: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> xin: array<f32>;
+
+@compute @workgroup_size(64)
+fn wpack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let e = flat_wg(wid, nwg) * 64u + li;
+  if (e >= bp.total) { return; }
+  let ci = bp.c / bp.groups;
+  let co = bp.o / bp.groups;
+  let KK = bp.kh * KW;
+  let row = bp.og4 * 4u;
+  let j = e % row;
+  let k = (e / row) % (ci * KK);
+  let g = e / (row * ci * KK);
+  let i = k / KK;
+  let tap = k % KK;
+  var v = 0.0;
+  if (j < co) {
+    if (bp.flip == 0u) { v = wsrc[((g * co + j) * ci + i) * KK + tap]; }
+    else { v = wsrc[((g * ci + i) * co + j) * KK + KK - 1u - tap]; }
+  }
+  wdst[e] = v;
+}
+
+@compute @workgroup_size(WG)
+fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let run = wid.x + wid.y * nwg.x;
+  if (run >= bp.runs) { return; }
+  let g = wid.z / bp.cblocks;
+  let slot = (wid.z % bp.cblocks) * WG + li;
+  let wslot = min(slot, bp.og4 - 1u);
+  let qx = (bp.wo + Q - 1u) / Q;
+  let nb = run / (bp.ho * qx);
+  let rr = run % (bp.ho * qx);
+  let oy = rr / qx;
+  let ox0 = (rr % qx) * Q;
+  let ci = bp.c / bp.groups;
+  let co = bp.o / bp.groups;
+  let HW = bp.h * bp.w;
+  let KK = bp.kh * KW;
+  let S = (Q - 1u) * SW + (KW - 1u) * DW + 1u;
+  let ix0 = i32(ox0 * SW) - bp.pw;
+  // Column offsets and masks of the span (uniform; the same for every row and channel).
+  var ixc: array<u32, SMAX>;
+  var mk: array<f32, SMAX>;
+  for (var s = 0u; s < S; s++) {
+    let ix = ix0 + i32(s);
+    ixc[s] = u32(clamp(ix, 0, i32(bp.w) - 1));
+    mk[s] = select(0.0, 1.0, ix >= 0 && ix < i32(bp.w));
+  }
+  let xb = (nb * bp.c + g * ci) * HW;
+  let wstep = KK * bp.og4;
+  var acc: array<vec4<f32>, Q>;
+  for (var ky = 0u; ky < bp.kh; ky++) {
+    let iy = i32(oy * bp.sh + ky * bp.dh) - bp.ph;
+    if (iy < 0 || iy >= i32(bp.h)) { continue; }
+    var xo = xb + u32(iy) * bp.w;
+    var wo = g * ci * wstep + ky * KW * bp.og4 + wslot;
+    for (var c = 0u; c < ci; c++) {
+      var xs: array<f32, SMAX>;
+      for (var s = 0u; s < S; s++) { xs[s] = xin[xo + ixc[s]] * mk[s]; }
+      for (var kx = 0u; kx < KW; kx++) {
+        let wv = wp[wo + kx * bp.og4];
+        for (var qq = 0u; qq < Q; qq++) { acc[qq] = fma(vec4<f32>(xs[qq * SW + kx * DW]), wv, acc[qq]); }
+      }
+      xo += HW;
+      wo += wstep;
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {
+    let ol = slot * 4u + j;
+    if (ol >= co) { continue; }
+    let oc = g * co + ol;
+    var bv = 0.0;
+    if (HAS_BIAS) { bv = bias[oc]; }
+    let yb = ((nb * bp.o + oc) * bp.ho + oy) * bp.wo;
+    for (var qq = 0u; qq < Q; qq++) {
+      if (ox0 + qq < bp.wo) { dst[yb + ox0 + qq] = acc[qq][j] + bv; }
+    }
+  }
+}
+
+const CB: u32 = 16u;
+
+@compute @workgroup_size(64)
+fn ypack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let e = flat_wg(wid, nwg) * 64u + li;
+  if (e >= bp.total) { return; }
+  let co = bp.o / bp.groups;
+  let P = bp.ho * bp.wo;
+  let row = bp.og4 * 4u;
+  let j = e % row;
+  let pix = (e / row) % (bp.n * P);
+  let g = e / (row * bp.n * P);
+  var v = 0.0;
+  if (j < co) { v = wsrc[((pix / P) * bp.o + g * co + j) * P + pix % P]; }
+  wdst[e] = v;
+}
+
+@compute @workgroup_size(WG)
+fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let ci = bp.c / bp.groups;
+  let co = bp.o / bp.groups;
+  let KK = bp.kh * KW;
+  let HW = bp.h * bp.w;
+  let P = bp.ho * bp.wo;
+  let tap = wid.x % KK;
+  let c0 = (wid.x / KK) * CB;
+  let g = wid.z / bp.cblocks;
+  let slot = (wid.z % bp.cblocks) * WG + li;
+  let wslot = min(slot, bp.og4 - 1u);
+  let ky = tap / KW;
+  let kx = tap % KW;
+  // Output range whose input tap lies inside the plane: iy = oy·sh + offy, ix = ox·SW + offx.
+  let offy = i32(ky * bp.dh) - bp.ph;
+  let offx = i32(kx * DW) - bp.pw;
+  let oy_lo = u32(max(0, (-offy + i32(bp.sh) - 1) / i32(bp.sh)));
+  let oy_hi = u32(clamp((i32(bp.h) - offy + i32(bp.sh) - 1) / i32(bp.sh), 0, i32(bp.ho)));
+  let ox_lo = u32(max(0, (-offx + i32(SW) - 1) / i32(SW)));
+  let ox_hi = u32(clamp((i32(bp.w) - offx + i32(SW) - 1) / i32(SW), 0, i32(bp.wo)));
+  var xoff: array<u32, CB>;
+  for (var cc = 0u; cc < CB; cc++) { xoff[cc] = min(c0 + cc, ci - 1u) * HW; }
+  let r0 = wid.y * bp.runs;
+  let r1 = min(r0 + bp.runs, bp.n * bp.ho);
+  var acc: array<vec4<f32>, CB>;
+  for (var r = r0; r < r1; r++) {
+    let nb = r / bp.ho;
+    let oy = r % bp.ho;
+    if (oy < oy_lo || oy >= oy_hi) { continue; }
+    let xrow = (nb * bp.c + g * ci) * HW + u32(i32(oy * bp.sh) + offy) * bp.w;
+    let yrow = (g * bp.n * P + nb * P + oy * bp.wo) * bp.og4 + wslot;
+    for (var ox = ox_lo; ox < ox_hi; ox++) {
+      let dyv = wp[yrow + ox * bp.og4];
+      let xa = xrow + u32(i32(ox * SW) + offx);
+      for (var cc = 0u; cc < CB; cc++) { acc[cc] = fma(vec4<f32>(xin[xa + xoff[cc]]), dyv, acc[cc]); }
+    }
+  }
+  let ob = wid.y * bp.o;
+  for (var j = 0u; j < 4u; j++) {
+    let ol = slot * 4u + j;
+    if (ol >= co) { continue; }
+    for (var cc = 0u; cc < CB; cc++) {
+      if (c0 + cc < ci) { dst[((ob + g * co + ol) * ci + c0 + cc) * KK + tap] = acc[cc][j]; }
+    }
   }
 }

@@ -1,13 +1,28 @@
 // depthwise.wgsl — depthwise 2-D convolution (groups == C == O, NCHW, f32), forward and both
 // backward passes. Each channel has its own kh×kw filter W[c, 0, ky, kx].
 //
+// Register-blocked kernels (the default; no workgroup memory, no barrier):
+//   fwd_t:   an invocation owns a 4-wide × T-tall (T = 4) block of outputs of one plane; a workgroup's
+//            invocations all lie in one plane, so the filter taps are broadcast loads. The block's
+//            input rows are read once each as a span of S = 3·SW + (KW−1)·DW + 1 ≤ SMAX values
+//            (masked at the plane's edges) and every (row, tap) pair that uses a row is applied
+//            from registers: for 3×3 s1, 36 per-invocation loads and 36 vec4 FMAs per 16 outputs
+//            (the previous kernel, 4 outputs per thread: 36 loads per 4 outputs).
+//            FLIP rotates the filter by 180°: the stride-1 dgrad is fwd_t on dY with padding
+//            d·(k−1) − p. KH, KW, SH, SW, DH, DW are overrides so the row/tap loops unroll.
+//   wgrad_t: same blocking; an invocation accumulates Σ dY·X of its block for every tap (kh·kw ≤ 25
+//            vec4 accumulators) and writes per-block partials [N·blocks, C, kh·kw], summed on the
+//            host (replaces a barrier tree per (channel, tap) workgroup: 60 ms → 1 ms at 128×28×28).
+//   Tried: T = 8 (2× slower: spills), T = 2 (same as 4), whole-vec4 row reads when W % 4 == 0
+//   (no faster: the loads are not what limits fwd_t).
+// Fallbacks (spans wider than SMAX, stride > 1 dgrad, > 25 taps wgrad):
 //   fwd:   one thread per 4 adjacent outputs of a row: Y[n,c,oy,ox] = Σ_{ky,kx} W[c,ky,kx]·X[n,c,oy·sh−ph+ky·dh, ..] (+bias[c]).
 //   dgrad: one thread per input element (gather, no atomics): dX[n,c,iy,ix] = Σ_taps W·dY[n,c,oy,ox]
 //          over taps whose (iy+ph−ky·dh)/sh is an in-range integer.
 //   wgrad: one workgroup of 256 threads per (c, tap): dW[c,tap] = Σ_{n,oy,ox} dY·X, a strided
 //          per-thread sum then a tree reduction in workgroup memory (1 KiB).
 // Nothing is stored for backward beyond X and W. 1-D launches are split over x and y (flat_wg).
-// Storage buffers per entry: fwd 4 (X, W, Y, bias), dgrad 3, wgrad 3.
+// Storage buffers per entry: fwd/fwd_t 4 (X, W, Y, bias), dgrad 3, wgrad/wgrad_t 3.
 // Limits: tensors < 2^32 elements.
 
 override HAS_BIAS: bool = false;
@@ -123,4 +138,135 @@ fn wgrad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     workgroupBarrier();
   }
   if (li == 0u) { dst[id] = red[0]; }
+}
+
+// ---- register-blocked forward (fwd_t) ---------------------------------------------------------
+
+override KH: u32 = 3u;
+override KW: u32 = 3u;
+override SH: u32 = 1u;
+override SW: u32 = 1u;
+override DH: u32 = 1u;
+override DW: u32 = 1u;
+override WG: u32 = 64u;
+override FLIP: bool = false;
+const T: u32 = 4u;      // output rows per invocation (host: DW_T)
+const SMAX: u32 = 16u;  // longest input row span (host: DW_SPAN_MAX)
+
+@compute @workgroup_size(WG)
+fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let bw = (p.wo + 3u) / 4u;
+  let blocks = bw * ((p.ho + T - 1u) / T);
+  let wpp = (blocks + WG - 1u) / WG;
+  let wgi = flat_wg(wid, nwg);
+  let plane = wgi / wpp;
+  let blk = (wgi % wpp) * WG + li;
+  if (plane >= p.n * p.c || blk >= blocks) { return; }
+  let c = plane % p.c;
+  let oy0 = (blk / bw) * T;
+  let ox0 = (blk % bw) * 4u;
+  let S = 3u * SW + (KW - 1u) * DW + 1u;
+  let R = (T - 1u) * SH + (KH - 1u) * DH + 1u;
+  let KK = KH * KW;
+  let ix0 = i32(ox0 * SW) - p.pw;
+  let iy0 = i32(oy0 * SH) - p.ph;
+  var ixc: array<u32, SMAX>;
+  var cok: array<bool, SMAX>;
+  for (var s = 0u; s < S; s++) {
+    let ix = ix0 + i32(s);
+    ixc[s] = u32(clamp(ix, 0, i32(p.w) - 1));
+    cok[s] = ix >= 0 && ix < i32(p.w);
+  }
+  let xb = plane * p.h * p.w;
+  let wb = c * KK;
+  var acc: array<vec4<f32>, T>;
+  for (var r = 0u; r < R; r++) {
+    let iy = iy0 + i32(r);
+    let rok = iy >= 0 && iy < i32(p.h);
+    let rb = xb + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w;
+    var xs: array<f32, SMAX>;
+    for (var s = 0u; s < S; s++) { xs[s] = select(0.0, src[rb + ixc[s]], rok && cok[s]); }
+    for (var t = 0u; t < T; t++) {
+      for (var ky = 0u; ky < KH; ky++) {
+        if (t * SH + ky * DH != r) { continue; }
+        for (var kx = 0u; kx < KW; kx++) {
+          var tap = ky * KW + kx;
+          if (FLIP) { tap = KK - 1u - tap; }
+          let wv = aux[wb + tap];
+          let o = kx * DW;
+          acc[t] = fma(vec4<f32>(wv), vec4<f32>(xs[o], xs[o + SW], xs[o + 2u * SW], xs[o + 3u * SW]), acc[t]);
+        }
+      }
+    }
+  }
+  var bv = 0.0;
+  if (HAS_BIAS) { bv = bias[c]; }
+  for (var t = 0u; t < T; t++) {
+    let oy = oy0 + t;
+    if (oy >= p.ho) { break; }
+    let ob = (plane * p.ho + oy) * p.wo + ox0;
+    for (var e = 0u; e < 4u; e++) {
+      if (ox0 + e < p.wo) { dst[ob + e] = acc[t][e] + bv; }
+    }
+  }
+}
+
+const KKMAX: u32 = 25u; // most taps wgrad_t accumulates (host: DW_KK_MAX)
+
+@compute @workgroup_size(WG)
+fn wgrad_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let bw = (p.wo + 3u) / 4u;
+  let blocks = bw * ((p.ho + T - 1u) / T);
+  let wpp = (blocks + WG - 1u) / WG;
+  let wgi = flat_wg(wid, nwg);
+  let plane = wgi / wpp;
+  let blk = (wgi % wpp) * WG + li;
+  if (plane >= p.n * p.c || blk >= blocks) { return; }
+  let c = plane % p.c;
+  let oy0 = (blk / bw) * T;
+  let ox0 = (blk % bw) * 4u;
+  let S = 3u * SW + (KW - 1u) * DW + 1u;
+  let R = (T - 1u) * SH + (KH - 1u) * DH + 1u;
+  let ix0 = i32(ox0 * SW) - p.pw;
+  let iy0 = i32(oy0 * SH) - p.ph;
+  var ixc: array<u32, SMAX>;
+  var cok: array<bool, SMAX>;
+  for (var s = 0u; s < S; s++) {
+    let ix = ix0 + i32(s);
+    ixc[s] = u32(clamp(ix, 0, i32(p.w) - 1));
+    cok[s] = ix >= 0 && ix < i32(p.w);
+  }
+  // dY of the block, zero outside the output plane (those lanes then add nothing).
+  var dyv: array<vec4<f32>, T>;
+  let yb = plane * p.ho * p.wo;
+  for (var t = 0u; t < T; t++) {
+    let oy = min(oy0 + t, p.ho - 1u);
+    for (var e = 0u; e < 4u; e++) {
+      let ok = oy0 + t < p.ho && ox0 + e < p.wo;
+      dyv[t][e] = select(0.0, src[yb + oy * p.wo + min(ox0 + e, p.wo - 1u)], ok);
+    }
+  }
+  let xb = plane * p.h * p.w;
+  var acc: array<vec4<f32>, KKMAX>;
+  for (var r = 0u; r < R; r++) {
+    let iy = iy0 + i32(r);
+    let rok = iy >= 0 && iy < i32(p.h);
+    let rb = xb + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w;
+    var xs: array<f32, SMAX>;
+    for (var s = 0u; s < S; s++) { xs[s] = select(0.0, aux[rb + ixc[s]], rok && cok[s]); }
+    for (var t = 0u; t < T; t++) {
+      for (var ky = 0u; ky < KH; ky++) {
+        if (t * SH + ky * DH != r) { continue; }
+        for (var kx = 0u; kx < KW; kx++) {
+          let o = kx * DW;
+          let tap = ky * KW + kx;
+          acc[tap] = fma(dyv[t], vec4<f32>(xs[o], xs[o + SW], xs[o + 2u * SW], xs[o + 3u * SW]), acc[tap]);
+        }
+      }
+    }
+  }
+  // Partial sums of this block: part[(n·blocks + blk), c, tap]; the host sums over the first axis.
+  let KK = KH * KW;
+  let ob = (((plane / p.c) * blocks + blk) * p.c + c) * KK;
+  for (var tap = 0u; tap < KK; tap++) { dst[ob + tap] = dot(acc[tap], vec4<f32>(1.0)); }
 }

@@ -1,6 +1,6 @@
 /**
- * Convolutions at ARBEx shapes (batch 1): the IR-50 unit's 3×3 conv at stages 1 and 2, a
- * MobileFaceNet depthwise 3×3, and one forward+backward. Ours = conv2d (NCHW); tfjs =
+ * Convolutions at ARBEx shapes (batch 1): the IR-50 unit's 3×3 conv at stages 1 and 2 and its
+ * stride-2 downsampling conv, a MobileFaceNet depthwise 3×3, and forward+backward of both kinds. Ours = conv2d (NCHW); tfjs =
  * tf.conv2d / tf.depthwiseConv2d on NHWC inputs with HWIO filters, transposed once in setup.
  */
 import * as E from '../../src/index.js';
@@ -23,6 +23,9 @@ const SHAPES: ConvShape[] = [
   { kernel: 'conv2d', n: 1, c: 128, h: 28, w: 28, o: 128, k: 3, stride: 1, pad: 1 },
   { kernel: 'conv2d depthwise', n: 1, c: 128, h: 28, w: 28, o: 128, k: 3, stride: 1, pad: 1, depthwise: true },
   { kernel: 'conv2d fwd+bwd', n: 1, c: 64, h: 56, w: 56, o: 64, k: 3, stride: 1, pad: 1, backward: true },
+  // IR-50's downsampling 3×3 (first unit of a stage) and MobileFaceNet's depthwise with backward.
+  { kernel: 'conv2d s2', n: 1, c: 64, h: 56, w: 56, o: 128, k: 3, stride: 2, pad: 1 },
+  { kernel: 'conv2d depthwise fwd+bwd', n: 1, c: 128, h: 28, w: 28, o: 128, k: 3, stride: 1, pad: 1, depthwise: true, backward: true },
 ];
 
 function convCase(s: ConvShape): BenchCase {
@@ -77,11 +80,16 @@ function convCase(s: ConvShape): BenchCase {
       const fwd = (xx: typeof x, ww: typeof w) =>
         s.depthwise ? tf.depthwiseConv2d(xx, ww, s.stride, pad) : tf.conv2d(xx, ww, s.stride, pad);
       // tfjs-core's Node bundle registers no gradient functions, so the backward runs the two
-      // kernels tf.grads would: Conv2DBackpropInput (dX) and Conv2DBackpropFilter (dW).
+      // kernels tf.grads would: Conv2DBackpropInput (dX) and Conv2DBackpropFilter (dW), or their
+      // DepthwiseConv2dNative counterparts.
       const attrs = { strides: [s.stride, s.stride], pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      const [bwdX, bwdW] = s.depthwise
+        ? ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']
+        : ['Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+      const dwAttrs = s.depthwise ? { dilations: [1, 1] } : {};
       const backward = () => {
-        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: w }, { ...attrs, inputShape: x.shape } as never);
-        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { ...attrs, filterShape: w.shape } as never);
+        const dx = tf.engine().runKernel(bwdX, { dy: g, filter: w }, { ...attrs, ...dwAttrs, inputShape: x.shape } as never);
+        const dw = tf.engine().runKernel(bwdW, { x, dy: g }, { ...attrs, ...dwAttrs, filterShape: w.shape } as never);
         tf.dispose([dx as never, dw as never]);
       };
       return {

@@ -2,10 +2,14 @@
  * 2-D convolution (NCHW) with stride, padding, dilation and groups, and its backward.
  *
  * Routes (all give the same result; tests compare them):
- *  - 'depthwise': groups == C == O → shaders/depthwise.wgsl (direct loops, per-channel filters);
+ *  - 'depthwise': groups == C == O → shaders/depthwise.wgsl (register-blocked fwd_t / wgrad_t,
+ *                 per-channel filters as broadcast loads; direct-loop fallbacks);
  *  - 'matmul':    1×1, stride 1, no padding, groups 1 → W[O,C] · X[n][C, H·W] with the matmul
  *                 kernel (batch-broadcast W, no permutes), bias added by broadcasting;
- *  - 'general':   implicit GEMM in shaders/conv.wgsl (forward, dX, dW with split-K).
+ *  - 'general':   shaders/conv.wgsl: broadcast kernels (fwd_b: 4 output channels per invocation ×
+ *                 a run of 8 pixels shared by the workgroup; stride-1 dX as fwd_b with the rotated,
+ *                 transposed filter; wgrad_b for dW), falling back to the workgroup-memory implicit
+ *                 GEMM where those do not apply (see the shader header).
  * Backward: dX = dgrad(dY, W), dW = wgrad(dY, X), dbias = Σ_{n,y,x} dY.
  */
 import { Tensor } from '../tensor/tensor.js';
@@ -105,7 +109,67 @@ function launchGemm(entry: 'fwd' | 'dgrad' | 'wgrad', g: ConvGeometry, M: number
   });
 }
 
+// ---- broadcast kernels (fwd_b, wpack) ----------------------------------------------------------
+
+/** Output pixels per workgroup run and the longest input span a run may read (shader consts Q, SMAX). */
+const RUN_Q = 8;
+const SPAN_MAX = 32;
+
+/** A conv as the broadcast kernel sees it: input channels `c`, output channels `o` (both all groups). */
+interface VirtualConv {
+  n: number; c: number; h: number; w: number; o: number; ho: number; wo: number; groups: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; ph: number; pw: number;
+}
+
+const spanOf = (v: VirtualConv) => (RUN_Q - 1) * v.sw + (v.kw - 1) * v.dw + 1;
+
+function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number): Params {
+  return new Params().u32(v.n, v.c, v.h, v.w, v.o, v.ho, v.wo, v.groups, v.kh, v.sh, v.dh, og4)
+    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, 0, 0);
+}
+
+/**
+ * Packs W into [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels (zero-padded) so one invocation
+ * reads its 4 output channels of one tap as one vec4. `flip` packs the transposed, 180°-rotated
+ * filter of the data gradient (W viewed as [C, O/groups, kh, kw] → W'[c, o, kh−1−ky, kw−1−kx]).
+ */
+function packWeights(w: Tensor, v: VirtualConv, flip: boolean): { packed: Tensor; og4: number } {
+  const og4 = Math.ceil(v.o / v.groups / 4);
+  const total = v.groups * (v.c / v.groups) * v.kh * v.kw * og4 * 4;
+  const packed = new Tensor([total], 'f32');
+  runtime().dispatch({
+    op: 'conv2d.wpack', shader: 'conv', entry: 'wpack', constants: { KW: v.kw },
+    params: bParams(v, og4, 0, 0, flip ? 1 : 0, total),
+    buffers: [w.buffer, packed.buffer], workgroups: grid(total, 64),
+  });
+  return { packed, og4 };
+}
+
+/** Whether the broadcast kernel takes this conv: the input span of a run fits its registers. */
+function broadcastFits(v: VirtualConv): boolean {
+  return spanOf(v) <= SPAN_MAX && v.groups * Math.ceil(v.o / v.groups / 4 / 64) <= runtime().limits.maxComputeWorkgroupsPerDimension;
+}
+
+/** Y = conv(X, W') with the broadcast kernel; W' packed by `packWeights`. */
+function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bias?: Tensor): Tensor {
+  const y = new Tensor([v.n, v.o, v.ho, v.wo], 'f32');
+  const { packed, og4 } = packWeights(w, v, flip);
+  const { wg, cblocks } = lanes(og4);
+  const runs = v.n * v.ho * Math.ceil(v.wo / RUN_Q);
+  const [gx, gy] = grid(runs, 1);
+  runtime().dispatch({
+    op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: 'fwd_b',
+    constants: { KW: v.kw, SW: v.sw, DW: v.dw, WG: wg, HAS_BIAS: bias ? 1 : 0 },
+    params: bParams(v, og4, cblocks, runs, 0, 0),
+    buffers: [packed.buffer, x.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    workgroups: [gx, gy, v.groups * cblocks],
+  });
+  packed.dispose();
+  return y;
+}
+
 export function convForwardGeneral(x: Tensor, w: Tensor, g: ConvGeometry, bias?: Tensor): Tensor {
+  if (broadcastFits(g)) return launchBroadcast(x, w, g, false, bias);
   const y = new Tensor([g.n, g.o, g.ho, g.wo], 'f32');
   launchGemm('fwd', g, g.o / g.groups, g.n * g.ho * g.wo, g.groups, 0, 1,
     [w.buffer, x.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()], !!bias);
@@ -113,13 +177,76 @@ export function convForwardGeneral(x: Tensor, w: Tensor, g: ConvGeometry, bias?:
 }
 
 export function convBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  if (g.sh === 1 && g.sw === 1) {
+    // Stride 1: dX is the convolution of dY with the transposed, rotated filter and padding
+    // d·(k−1) − p (possibly negative: the kernel bounds-checks every tap).
+    const v: VirtualConv = {
+      n: g.n, c: g.o, h: g.ho, w: g.wo, o: g.c, ho: g.h, wo: g.w, groups: g.groups,
+      kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, ph: g.dh * (g.kh - 1) - g.ph, pw: g.dw * (g.kw - 1) - g.pw,
+    };
+    if (broadcastFits(v)) return launchBroadcast(dy, w, v, true);
+  }
   const dx = new Tensor([g.n, g.c, g.h, g.w], 'f32');
   launchGemm('dgrad', g, g.c / g.groups, g.n * g.h * g.w, g.groups, 0, 1, [w.buffer, dy.buffer, dx.buffer]);
   return dx;
 }
 
-/** dW via split-K: enough (group, tile, split) workgroups to fill a GPU, ≥ 256 k per split. */
+/** Workgroup size and channel blocks for `og4` vec4 slots of output channels (≤ 64 lanes each). */
+function lanes(og4: number): { wg: number; cblocks: number } {
+  const cblocks = Math.ceil(og4 / 64);
+  return { wg: Math.min(64, Math.ceil(og4 / cblocks / 8) * 8), cblocks };
+}
+
+/**
+ * dW with the broadcast kernel: dY is first packed to [groups][N·Ho·Wo][⌈Og/4⌉] vec4 (4 output
+ * channels of one pixel per load); a workgroup owns one tap × CB input channels × its lanes'
+ * output channels and a chunk of output rows (split-K over rows, partial sums summed here).
+ */
+function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
+  const ci = g.c / g.groups, KK = g.kh * g.kw;
+  const og4 = Math.ceil(g.o / g.groups / 4);
+  const { wg, cblocks } = lanes(og4);
+  const gx = Math.ceil(ci / WGRAD_CB) * KK;
+  const max = runtime().limits.maxComputeWorkgroupsPerDimension;
+  const rows = g.n * g.ho;
+  const base = gx * g.groups * cblocks;
+  const splits = Math.max(1, Math.min(Math.ceil(WGRAD_MIN_GROUPS / base), rows, max));
+  const chunk = Math.ceil(rows / splits);
+  const nsplit = Math.ceil(rows / chunk);
+  if (gx > max || g.groups * cblocks > max) return null;
+  const total = g.groups * g.n * g.ho * g.wo * og4 * 4;
+  const packed = new Tensor([total], 'f32');
+  const v: VirtualConv = g;
+  runtime().dispatch({
+    op: 'conv2d.ypack', shader: 'conv', entry: 'ypack',
+    params: bParams(v, og4, cblocks, chunk, 0, total), buffers: [dy.buffer, packed.buffer], workgroups: grid(total, 64),
+  });
+  const part = new Tensor([nsplit, g.o, ci, g.kh, g.kw], 'f32');
+  runtime().dispatch({
+    op: 'conv2d.wgrad_b', shader: 'conv', entry: 'wgrad_b',
+    constants: { KW: g.kw, SW: g.sw, DW: g.dw, WG: wg },
+    params: bParams(v, og4, cblocks, chunk, 0, total),
+    buffers: [packed.buffer, x.buffer, part.buffer], workgroups: [gx, nsplit, g.groups * cblocks],
+  });
+  packed.dispose();
+  if (nsplit === 1) {
+    const dw = part.view([g.o, ci, g.kh, g.kw]);
+    part.dispose();
+    return dw;
+  }
+  const dw = sum(part, 0);
+  part.dispose();
+  return dw;
+}
+
+/** Input channels per wgrad_b workgroup (shader const CB) and the workgroups split-K aims for. */
+const WGRAD_CB = 16;
+const WGRAD_MIN_GROUPS = 64;
+
+/** dW: wgrad_b, or (fallback) the tiled GEMM with split-K: enough (group, tile, split) workgroups to fill a GPU, ≥ 256 k per split. */
 export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  const fast = wgradBroadcast(dy, x, g);
+  if (fast) return fast;
   const og = g.o / g.groups, nj = (g.c / g.groups) * g.kh * g.kw;
   const K = g.n * g.ho * g.wo;
   const tiles = Math.ceil(og / 64) * Math.ceil(nj / 64) * g.groups;
@@ -141,11 +268,36 @@ export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tens
 
 // ---- depthwise kernels -----------------------------------------------------------------------
 
-function dwParams(g: ConvGeometry): Params {
+function dwParams(g: VirtualConv): Params {
   return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw).u32(g.dh, g.dw, 0, 0);
 }
 
+/** Output rows per fwd_t invocation and the longest input span it may read (shader consts T, SMAX). */
+const DW_T = 4;
+const DW_SPAN_MAX = 16;
+
+/**
+ * Depthwise conv of `src` planes with the register-blocked kernel: each invocation owns 4×T
+ * outputs of one plane; a workgroup's invocations share the plane, so the filter taps are
+ * broadcast loads. `flip` rotates the filter by 180° (the stride-1 data gradient).
+ */
+function depthwiseBlocked(src: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bias?: Tensor): Tensor {
+  const y = new Tensor([v.n, v.c, v.ho, v.wo], 'f32');
+  const blocks = Math.ceil(v.wo / 4) * Math.ceil(v.ho / DW_T);
+  const wg = Math.min(64, Math.ceil(blocks / 8) * 8);
+  runtime().dispatch({
+    op: flip ? 'conv2d.depthwise.dgrad_t' : 'conv2d.depthwise.fwd_t', shader: 'depthwise', entry: 'fwd_t',
+    constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg, FLIP: flip ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+    params: dwParams(v), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    workgroups: grid(v.n * v.c * Math.ceil(blocks / wg), 1),
+  });
+  return y;
+}
+
+const dwBlockedFits = (v: VirtualConv) => 3 * v.sw + (v.kw - 1) * v.dw + 1 <= DW_SPAN_MAX;
+
 export function depthwiseForward(x: Tensor, w: Tensor, g: ConvGeometry, bias?: Tensor): Tensor {
+  if (dwBlockedFits(g)) return depthwiseBlocked(x, w, g, false, bias);
   const y = new Tensor([g.n, g.c, g.ho, g.wo], 'f32');
   runtime().dispatch({
     op: 'conv2d.depthwise', shader: 'depthwise', entry: 'fwd', constants: { HAS_BIAS: bias ? 1 : 0 },
@@ -156,6 +308,12 @@ export function depthwiseForward(x: Tensor, w: Tensor, g: ConvGeometry, bias?: T
 }
 
 export function depthwiseBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  if (g.sh === 1 && g.sw === 1) {
+    const v: VirtualConv = {
+      ...g, h: g.ho, w: g.wo, ho: g.h, wo: g.w, ph: g.dh * (g.kh - 1) - g.ph, pw: g.dw * (g.kw - 1) - g.pw,
+    };
+    if (dwBlockedFits(v)) return depthwiseBlocked(dy, w, v, true);
+  }
   const dx = new Tensor([g.n, g.c, g.h, g.w], 'f32');
   runtime().dispatch({
     op: 'conv2d.depthwise.dgrad', shader: 'depthwise', entry: 'dgrad',
@@ -164,7 +322,33 @@ export function depthwiseBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): T
   return dx;
 }
 
+/** Most taps wgrad_t accumulates in registers (shader const KKMAX). */
+const DW_KK_MAX = 25;
+
+/**
+ * dW of a depthwise conv without barriers: each invocation owns a 4×T block of output pixels of
+ * one plane and accumulates Σ dY·X for every tap; per-block partials [N·blocks, C, kh·kw] are
+ * then summed over blocks (and the batch) by `sum`.
+ */
+function depthwiseWgradBlocked(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  const blocks = Math.ceil(g.wo / 4) * Math.ceil(g.ho / DW_T);
+  const wg = Math.min(64, Math.ceil(blocks / 8) * 8);
+  const part = new Tensor([g.n * blocks, g.c, g.kh, g.kw], 'f32');
+  runtime().dispatch({
+    op: 'conv2d.depthwise.wgrad_t', shader: 'depthwise', entry: 'wgrad_t',
+    constants: { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: wg },
+    params: dwParams(g), buffers: [dy.buffer, x.buffer, part.buffer],
+    workgroups: grid(g.n * g.c * Math.ceil(blocks / wg), 1),
+  });
+  const summed = sum(part, 0);
+  part.dispose();
+  const dw = summed.view([g.c, 1, g.kh, g.kw]);
+  summed.dispose();
+  return dw;
+}
+
 export function depthwiseBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  if (dwBlockedFits(g) && g.kh * g.kw <= DW_KK_MAX) return depthwiseWgradBlocked(dy, x, g);
   const dw = new Tensor([g.c, 1, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.depthwise.wgrad', shader: 'depthwise', entry: 'wgrad',

@@ -29,6 +29,14 @@ const cases: Case[] = [
   { name: '1x1 stride 2 (general)', x: [2, 6, 5, 5], w: [4, 6, 1, 1], opts: { stride: 2 } },
   { name: 'more than one tile (O 67, C 19, K > 16)', x: [2, 19, 9, 9], w: [67, 19, 3, 3], opts: { padding: 1, stride: 1 } },
   { name: 'kernel = padded input', x: [1, 2, 3, 4], w: [2, 2, 5, 6], opts: { padding: 1 } },
+  // Paths of the broadcast / register-blocked kernels and their fallbacks:
+  { name: 'padding beyond the kernel (negative dX padding)', x: [2, 3, 5, 6], w: [4, 3, 1, 2], opts: { padding: [1, 2] }, bias: true },
+  { name: 'O 260: two blocks of 64 lanes', x: [1, 3, 4, 5], w: [260, 3, 3, 3], opts: { padding: 1 }, bias: true },
+  { name: 'groups 3, stride 1', x: [2, 6, 5, 6], w: [9, 2, 3, 3], opts: { groups: 3, padding: 1 }, bias: true },
+  { name: 'stride 5 (span too wide: implicit-GEMM fallback)', x: [1, 2, 13, 17], w: [3, 2, 3, 3], opts: { stride: 5, padding: 1 } },
+  { name: 'depthwise s1, ragged 4x4 blocks, batch 3', x: [3, 4, 7, 9], w: [4, 1, 3, 3], opts: { groups: 4, padding: 1 }, bias: true },
+  { name: 'depthwise stride 5 (fallback kernels)', x: [1, 2, 11, 12], w: [2, 1, 3, 3], opts: { groups: 2, stride: 5 } },
+  { name: 'depthwise 7x5 (35 taps: fallback dW)', x: [1, 2, 9, 8], w: [2, 1, 7, 5], opts: { groups: 2, padding: [3, 2] } },
 ];
 
 function withBias(o: R.ConvOpts, b: E.Tensor | undefined): Conv2dOptions {
