@@ -3,33 +3,45 @@
 //   S = scale · Q·Kᵀ + bias[h],  P = softmax_rows(S),  O = P·V
 //   q: [B, H, Lq, DH], k, v: [B, H, Lk, DH], bias: [H, Lq, Lk] (broadcast over B), o: [B, H, Lq, DH]
 //
-// forward: one thread per query row, 64 rows per workgroup, grid (⌈Lq/64⌉, B·H). Keys stream
-//   through workgroup memory in tiles of `tile` rows (K and V, ≤ 8 KiB each); each thread keeps
-//   its scaled q row and its O accumulator in registers and runs the online softmax: per tile a
-//   running max m and running sum l, rescaling O by exp(m_old − m_new). Memory is linear in the
-//   number of tokens: P is never materialised.
-//   Saved for backward: the output O and the per-row logsumexp lse = m + log(l) ([B, H, Lq]) only.
-// backward (P is recomputed blockwise as exp(S − lse)):
+// Layout (all entries): NO workgroup memory and no barriers. Each invocation owns R rows (query
+// rows in forward/bwd_dq, key rows in bwd_dkv) and keeps them in registers; the other operand is
+// streamed from storage at addresses that depend only on the workgroup id, uniforms and loop
+// counters, so every invocation of the workgroup loads the same element. On lavapipe (llvmpipe
+// runs 8 invocations as one 256-bit SIMD coroutine) such a load is one scalar load + broadcast,
+// while a per-invocation address costs 8 masked loads and workgroup barriers switch coroutines.
+// The streamed rows go in micro-blocks of 4 (scores in a vec4, one online-softmax rescale per 4
+// keys); each loaded element is reused R times from registers. Grid (⌈rows / (WGF·R)⌉, B·H).
+//
+// forward: per query row the scaled q row and O accumulator; online softmax with running max m and
+//   sum l, rescaling O by exp(m_old − m_new). P is never materialised (memory linear in tokens).
+//   Saved for backward: O and the per-row logsumexp lse = m + log(l) ([B, H, Lq]) only.
+// backward (P recomputed as exp(S − lse)):
 //   bwd_pre: one thread per row: st[r] = (lse[r], D[r]) with D = rowsum(dO ∘ O).
-//   bwd_dq:  one thread per query row, keys streamed as in forward:
-//              dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale · dS·K.
-//            With DBIAS the workgroup also loops over the batch and owns rows of
+//   bwd_dq:  per query row: dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale · dS·K. With DBIAS the
+//            invocation also loops over the batch and owns rows of
 //              dBias[h, i, :] = Σ_b dS[b, h, i, :]  (exclusive ownership: no float atomics).
-//   bwd_dkv: one thread per key row, query tiles (scaled Q, dO, lse, D) streamed through
-//            workgroup memory: dV = Pᵀ·dO, dK = dSᵀ·(scale·Q).
-// Every row/column count (Lq ≠ Lk, primes, 1) is handled: tiles are partial, out-of-range threads
-// clamp their loads to a valid row and skip their stores, so barriers stay in uniform control flow.
-// Limits: DH ≤ 128 (registers are array<vec4<f32>, 32>); any DH (non-multiples of 4 are zero-padded
-// in registers); B·H on a 2-D grid. Workgroup memory ≤ 16 KiB (the WebGPU default).
+//   bwd_dkv: per key row: dV = Pᵀ·dO, dK = scale · dSᵀ·Q, query rows streamed.
+// Measured on lavapipe (2 cores, 784/2/32 with bias, forward): the previous kernel (one row per
+// thread, K/V tiles in workgroup memory, 2 barriers per tile) 1.7 GFLOP/s; broadcast loads with
+// R = 1: same; R = 2: 2.4; R = 4: 3.6–4.3; R = 8, WGF = 8: 5.2–5.6 (ViT 148/8/96: 1.3 → 5.1).
+// R = 12 with these loops is slower (the loops are no longer fully unrolled); vec4 bindings for
+// K/V/bias instead of 4 scalar broadcast loads: within 5 %.
+// Every row/column count (Lq ≠ Lk, primes, 1) is handled: streamed indices are clamped to a valid
+// row and masked, out-of-range owned rows clamp their loads and skip their stores.
+// Limits: DH ≤ 128, R ≤ 8 (register arrays of MAXR·MAXV vec4); any DH (non-multiples of 4 are
+// zero-padded in registers); B·H on a 2-D grid.
 // Storage buffers per entry: forward 6, bwd_pre 4, bwd_dq 8, bwd_dkv 8 (needs the default limit 8,
 // so compatibility-mode adapters with 4 cannot run the backward).
 
 override DH: u32 = 32u;
 override HAS_BIAS: bool = false;
 override DBIAS: bool = false;
+override R: u32 = 8u;      // rows owned per invocation (host: ≤ MAXR)
+override WGF: u32 = 8u;    // invocations per workgroup
 override DV: u32 = (DH + 3u) / 4u;   // vec4 chunks per row
 const MAXV: u32 = 32u;
-const WG: u32 = 64u;
+const MAXR: u32 = 8u;
+const WG: u32 = 64u;       // bwd_pre
 
 struct Params {
   B: u32,
@@ -37,9 +49,9 @@ struct Params {
   Lq: u32,
   Lk: u32,
   scale: f32,
-  tile: u32,   // rows per workgroup-memory tile (host: ≤ capacity / DV, ≤ 64)
   _pad0: u32,
   _pad1: u32,
+  _pad2: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -61,126 +73,124 @@ struct Params {
 @group(0) @binding(3) var<storage, read> plse_: array<f32>;
 @group(0) @binding(4) var<storage, read_write> pst_: array<f32>;
 
-// forward / bwd_dq: K and V tiles. bwd_dkv: scaled-Q and dO tiles plus (lse, D) per row.
-var<workgroup> tA: array<vec4<f32>, 512>;
-var<workgroup> tB: array<vec4<f32>, 512>;
-var<workgroup> uA: array<vec4<f32>, 480>;
-var<workgroup> uB: array<vec4<f32>, 480>;
-var<workgroup> uS: array<vec2<f32>, 64>;
-
 const NEG_BIG: f32 = -3.0e38;
 
-// Loads of 4 consecutive head-dim values starting at base + 4c, zero beyond DH.
-fn ld_q(base: u32, c: u32) -> vec4<f32> {
-  let d = base + 4u * c;
+// 4 consecutive head-dim values of row `row` starting at 4c, zero beyond DH.
+fn ld_q(row: u32, c: u32) -> vec4<f32> {
+  let d = row * DH + 4u * c;
   if (DH % 4u == 0u) { return vec4<f32>(q_[d], q_[d + 1u], q_[d + 2u], q_[d + 3u]); }
   var r = vec4<f32>(0.0);
   for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = q_[d + t]; } }
   return r;
 }
-fn ld_k(base: u32, c: u32) -> vec4<f32> {
-  let d = base + 4u * c;
+fn ld_k(row: u32, c: u32) -> vec4<f32> {
+  let d = row * DH + 4u * c;
   if (DH % 4u == 0u) { return vec4<f32>(k_[d], k_[d + 1u], k_[d + 2u], k_[d + 3u]); }
   var r = vec4<f32>(0.0);
   for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = k_[d + t]; } }
   return r;
 }
-fn ld_v(base: u32, c: u32) -> vec4<f32> {
-  let d = base + 4u * c;
+fn ld_v(row: u32, c: u32) -> vec4<f32> {
+  let d = row * DH + 4u * c;
   if (DH % 4u == 0u) { return vec4<f32>(v_[d], v_[d + 1u], v_[d + 2u], v_[d + 3u]); }
   var r = vec4<f32>(0.0);
   for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = v_[d + t]; } }
   return r;
 }
-fn ld_do(base: u32, c: u32) -> vec4<f32> {
-  let d = base + 4u * c;
+fn ld_do(row: u32, c: u32) -> vec4<f32> {
+  let d = row * DH + 4u * c;
   if (DH % 4u == 0u) { return vec4<f32>(do_[d], do_[d + 1u], do_[d + 2u], do_[d + 3u]); }
   var r = vec4<f32>(0.0);
   for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = do_[d + t]; } }
   return r;
 }
-fn st_o(base: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { o_[base + 4u * c + t] = val[t]; } }
+fn st_o(row: u32, c: u32, val: vec4<f32>) {
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { o_[row * DH + 4u * c + t] = val[t]; } }
 }
-fn st_out1(base: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { out1[base + 4u * c + t] = val[t]; } }
+fn st_out1(row: u32, c: u32, val: vec4<f32>) {
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { out1[row * DH + 4u * c + t] = val[t]; } }
 }
-fn st_out2(base: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { out2[base + 4u * c + t] = val[t]; } }
+fn st_out2(row: u32, c: u32, val: vec4<f32>) {
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { out2[row * DH + 4u * c + t] = val[t]; } }
 }
 
 fn bh_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.y + wid.z * nwg.y;
 }
 
-@compute @workgroup_size(64)
+// Bias of (query row, 4 keys), each index already clamped to a valid key.
+fn bias4(h: u32, i: u32, j: vec4<u32>) -> vec4<f32> {
+  let bo = (h * p.Lq + i) * p.Lk;
+  return vec4<f32>(bias_[bo + j.x], bias_[bo + j.y], bias_[bo + j.z], bias_[bo + j.w]);
+}
+
+@compute @workgroup_size(WGF)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let bh = bh_index(wid, nwg);
   if (bh >= p.B * p.H) { return; }
   let h = bh % p.H;
-  let i = wid.x * WG + li;
-  let ir = min(i, p.Lq - 1u);
-  let qoff = (bh * p.Lq + ir) * DH;
-  var q: array<vec4<f32>, MAXV>;
-  var o: array<vec4<f32>, MAXV>;
-  for (var c = 0u; c < DV; c++) {
-    q[c] = ld_q(qoff, c) * p.scale;
-    o[c] = vec4<f32>(0.0);
+  let i0 = (wid.x * WGF + li) * R;
+  let kb = bh * p.Lk;
+  var q: array<vec4<f32>, MAXR * MAXV>;
+  var o: array<vec4<f32>, MAXR * MAXV>;
+  var m: array<f32, MAXR>;
+  var l: array<f32, MAXR>;
+  for (var r = 0u; r < R; r++) {
+    let ir = min(i0 + r, p.Lq - 1u);
+    for (var c = 0u; c < DV; c++) {
+      q[r * DV + c] = ld_q(bh * p.Lq + ir, c) * p.scale;
+      o[r * DV + c] = vec4<f32>(0.0);
+    }
+    m[r] = NEG_BIG;
+    l[r] = 0.0;
   }
-  var m = NEG_BIG;
-  var l = 0.0;
-  let boff = (h * p.Lq + ir) * p.Lk;
-  for (var k0 = 0u; k0 < p.Lk; k0 += p.tile) {
-    let nk = min(p.tile, p.Lk - k0);
-    let nk4 = (nk + 3u) & ~3u;
-    let kvoff = (bh * p.Lk + k0) * DH;
-    // Rows nk..nk4 of the tile are zero-filled: the 4-key micro-blocks below read them (masked).
-    for (var e = li; e < nk4 * DV; e += WG) {
-      let r = e / DV;
-      let c = e % DV;
-      if (r < nk) {
-        tA[e] = ld_k(kvoff + r * DH, c);
-        tB[e] = ld_v(kvoff + r * DH, c);
-      } else {
-        tA[e] = vec4<f32>(0.0);
-        tB[e] = vec4<f32>(0.0);
+  for (var j0 = 0u; j0 < p.Lk; j0 += 4u) {
+    let valid = vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u) < vec4<u32>(p.Lk);
+    let jj = min(vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u), vec4<u32>(p.Lk - 1u));
+    var s: array<vec4<f32>, MAXR>;
+    for (var r = 0u; r < R; r++) { s[r] = vec4<f32>(0.0); }
+    for (var c = 0u; c < DV; c++) {
+      let k0 = ld_k(kb + jj.x, c);
+      let k1 = ld_k(kb + jj.y, c);
+      let k2 = ld_k(kb + jj.z, c);
+      let k3 = ld_k(kb + jj.w, c);
+      for (var r = 0u; r < R; r++) {
+        let qc = q[r * DV + c];
+        s[r] += vec4<f32>(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
       }
     }
-    workgroupBarrier();
-    // Online softmax in micro-blocks of 4 keys: one rescale of O per 4 keys, logits in a vec4
-    // (no per-thread array, which software rasterisers spill to scratch memory).
-    for (var j = 0u; j < nk4; j += 4u) {
-      var sv = vec4<f32>(0.0);
-      for (var c = 0u; c < DV; c++) {
-        let qc = q[c];
-        sv += vec4<f32>(dot(qc, tA[j * DV + c]), dot(qc, tA[(j + 1u) * DV + c]), dot(qc, tA[(j + 2u) * DV + c]), dot(qc, tA[(j + 3u) * DV + c]));
-      }
-      let valid = vec4<u32>(j, j + 1u, j + 2u, j + 3u) < vec4<u32>(nk);
-      if (HAS_BIAS) {
-        let bo = boff + k0 + j;
-        sv += vec4<f32>(bias_[bo], select(0.0, bias_[min(bo + 1u, boff + p.Lk - 1u)], valid.y),
-                        select(0.0, bias_[min(bo + 2u, boff + p.Lk - 1u)], valid.z), select(0.0, bias_[min(bo + 3u, boff + p.Lk - 1u)], valid.w));
-      }
+    var pv: array<vec4<f32>, MAXR>;
+    var al: array<f32, MAXR>;
+    for (var r = 0u; r < R; r++) {
+      var sv = s[r];
+      if (HAS_BIAS) { sv += bias4(h, min(i0 + r, p.Lq - 1u), jj); }
       sv = select(vec4<f32>(NEG_BIG), sv, valid);
-      let mx = max(m, max(max(sv.x, sv.y), max(sv.z, sv.w)));
-      let alpha = exp(m - mx);
-      let pv = exp(sv - vec4<f32>(mx));
-      l = l * alpha + (pv.x + pv.y + pv.z + pv.w);
-      for (var c = 0u; c < DV; c++) {
-        var acc = o[c] * alpha;
-        acc = fma(vec4<f32>(pv.x), tB[j * DV + c], acc);
-        acc = fma(vec4<f32>(pv.y), tB[(j + 1u) * DV + c], acc);
-        acc = fma(vec4<f32>(pv.z), tB[(j + 2u) * DV + c], acc);
-        o[c] = fma(vec4<f32>(pv.w), tB[(j + 3u) * DV + c], acc);
-      }
-      m = mx;
+      let mx = max(m[r], max(max(sv.x, sv.y), max(sv.z, sv.w)));
+      al[r] = exp(m[r] - mx);
+      let e = exp(sv - vec4<f32>(mx));
+      pv[r] = e;
+      l[r] = l[r] * al[r] + (e.x + e.y + e.z + e.w);
+      m[r] = mx;
     }
-    workgroupBarrier();
+    for (var c = 0u; c < DV; c++) {
+      let v0 = ld_v(kb + jj.x, c);
+      let v1 = ld_v(kb + jj.y, c);
+      let v2 = ld_v(kb + jj.z, c);
+      let v3 = ld_v(kb + jj.w, c);
+      for (var r = 0u; r < R; r++) {
+        let e = pv[r];
+        let acc = fma(vec4<f32>(e.y), v1, fma(vec4<f32>(e.x), v0, o[r * DV + c] * al[r]));
+        o[r * DV + c] = fma(vec4<f32>(e.w), v3, fma(vec4<f32>(e.z), v2, acc));
+      }
+    }
   }
-  if (i < p.Lq) {
-    let inv = 1.0 / l;
-    for (var c = 0u; c < DV; c++) { st_o(qoff, c, o[c] * inv); }
-    lse_[bh * p.Lq + i] = m + log(l);
+  for (var r = 0u; r < R; r++) {
+    let i = i0 + r;
+    if (i < p.Lq) {
+      let inv = 1.0 / l[r];
+      for (var c = 0u; c < DV; c++) { st_o(bh * p.Lq + i, c, o[r * DV + c] * inv); }
+      lse_[bh * p.Lq + i] = m[r] + log(l[r]);
+    }
   }
 }
 
@@ -195,121 +205,182 @@ fn bwd_pre(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   pst_[2u * r + 1u] = acc;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WGF)
 fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let yz = bh_index(wid, nwg);
-  // DBIAS: the workgroup owns head h for every batch element (dBias sums over the batch).
+  // DBIAS: the invocation owns head h of its rows for every batch element (dBias sums over the batch).
   var nb = 1u;
   if (DBIAS) {
     if (yz >= p.H) { return; }
     nb = p.B;
   } else if (yz >= p.B * p.H) { return; }
-  let i = wid.x * WG + li;
-  let ir = min(i, p.Lq - 1u);
-  var q: array<vec4<f32>, MAXV>;
-  var g: array<vec4<f32>, MAXV>;
-  var dq: array<vec4<f32>, MAXV>;
+  let i0 = (wid.x * WGF + li) * R;
+  var q: array<vec4<f32>, MAXR * MAXV>;
+  var g: array<vec4<f32>, MAXR * MAXV>;
+  var dq: array<vec4<f32>, MAXR * MAXV>;
+  var lse: array<f32, MAXR>;
+  var Di: array<f32, MAXR>;
   for (var bi = 0u; bi < nb; bi++) {
     var bh = yz;
     if (DBIAS) { bh = bi * p.H + yz; }
     let h = bh % p.H;
-    let row = bh * p.Lq + ir;
-    let qoff = row * DH;
-    for (var c = 0u; c < DV; c++) {
-      q[c] = ld_q(qoff, c) * p.scale;
-      g[c] = ld_do(qoff, c);
-      dq[c] = vec4<f32>(0.0);
-    }
-    let lse = st_[2u * row];
-    let Di = st_[2u * row + 1u];
-    let boff = (h * p.Lq + ir) * p.Lk;
-    for (var k0 = 0u; k0 < p.Lk; k0 += p.tile) {
-      let nk = min(p.tile, p.Lk - k0);
-      let kvoff = (bh * p.Lk + k0) * DH;
-      for (var e = li; e < nk * DV; e += WG) {
-        let r = e / DV;
-        let c = e % DV;
-        tA[e] = ld_k(kvoff + r * DH, c);
-        tB[e] = ld_v(kvoff + r * DH, c);
+    let kb = bh * p.Lk;
+    for (var r = 0u; r < R; r++) {
+      let row = bh * p.Lq + min(i0 + r, p.Lq - 1u);
+      for (var c = 0u; c < DV; c++) {
+        q[r * DV + c] = ld_q(row, c) * p.scale;
+        g[r * DV + c] = ld_do(row, c);
+        dq[r * DV + c] = vec4<f32>(0.0);
       }
-      workgroupBarrier();
-      for (var j = 0u; j < nk; j++) {
-        var sv = 0.0;
-        var dp = 0.0;
-        for (var c = 0u; c < DV; c++) {
-          sv += dot(q[c], tA[j * DV + c]);
-          dp += dot(g[c], tB[j * DV + c]);
+      lse[r] = st_[2u * row];
+      Di[r] = st_[2u * row + 1u];
+    }
+    for (var j0 = 0u; j0 < p.Lk; j0 += 4u) {
+      let valid = vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u) < vec4<u32>(p.Lk);
+      let jj = min(vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u), vec4<u32>(p.Lk - 1u));
+      var s: array<vec4<f32>, MAXR>;
+      var dp: array<vec4<f32>, MAXR>;
+      for (var r = 0u; r < R; r++) {
+        s[r] = vec4<f32>(0.0);
+        dp[r] = vec4<f32>(0.0);
+      }
+      for (var c = 0u; c < DV; c++) {
+        let k0 = ld_k(kb + jj.x, c);
+        let k1 = ld_k(kb + jj.y, c);
+        let k2 = ld_k(kb + jj.z, c);
+        let k3 = ld_k(kb + jj.w, c);
+        let v0 = ld_v(kb + jj.x, c);
+        let v1 = ld_v(kb + jj.y, c);
+        let v2 = ld_v(kb + jj.z, c);
+        let v3 = ld_v(kb + jj.w, c);
+        for (var r = 0u; r < R; r++) {
+          let qc = q[r * DV + c];
+          let gc = g[r * DV + c];
+          s[r] += vec4<f32>(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
+          dp[r] += vec4<f32>(dot(gc, v0), dot(gc, v1), dot(gc, v2), dot(gc, v3));
         }
-        if (HAS_BIAS) { sv += bias_[boff + k0 + j]; }
-        let ds = exp(sv - lse) * (dp - Di);
-        for (var c = 0u; c < DV; c++) { dq[c] = fma(vec4<f32>(ds), tA[j * DV + c], dq[c]); }
+      }
+      var ds: array<vec4<f32>, MAXR>;
+      for (var r = 0u; r < R; r++) {
+        let i = i0 + r;
+        var sv = s[r];
+        if (HAS_BIAS) { sv += bias4(h, min(i, p.Lq - 1u), jj); }
+        let d = select(vec4<f32>(0.0), exp(sv - vec4<f32>(lse[r])) * (dp[r] - vec4<f32>(Di[r])), valid);
+        ds[r] = d;
         if (DBIAS && i < p.Lq) {
-          let at = boff + k0 + j;
-          if (bi == 0u) { out2[at] = ds; } else { out2[at] = out2[at] + ds; }
+          let at = (h * p.Lq + i) * p.Lk + j0;
+          for (var t = 0u; t < 4u; t++) {
+            if (j0 + t < p.Lk) {
+              if (bi == 0u) { out2[at + t] = d[t]; } else { out2[at + t] = out2[at + t] + d[t]; }
+            }
+          }
         }
       }
-      workgroupBarrier();
+      for (var c = 0u; c < DV; c++) {
+        let k0 = ld_k(kb + jj.x, c);
+        let k1 = ld_k(kb + jj.y, c);
+        let k2 = ld_k(kb + jj.z, c);
+        let k3 = ld_k(kb + jj.w, c);
+        for (var r = 0u; r < R; r++) {
+          let d = ds[r];
+          let acc = fma(vec4<f32>(d.y), k1, fma(vec4<f32>(d.x), k0, dq[r * DV + c]));
+          dq[r * DV + c] = fma(vec4<f32>(d.w), k3, fma(vec4<f32>(d.z), k2, acc));
+        }
+      }
     }
-    if (i < p.Lq) {
-      for (var c = 0u; c < DV; c++) { st_out1(qoff, c, dq[c] * p.scale); }
+    for (var r = 0u; r < R; r++) {
+      let i = i0 + r;
+      if (i < p.Lq) {
+        for (var c = 0u; c < DV; c++) { st_out1(bh * p.Lq + i, c, dq[r * DV + c] * p.scale); }
+      }
     }
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WGF)
 fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let bh = bh_index(wid, nwg);
   if (bh >= p.B * p.H) { return; }
   let h = bh % p.H;
-  let j = wid.x * WG + li;
-  let jr = min(j, p.Lk - 1u);
-  let koff = (bh * p.Lk + jr) * DH;
-  var kr: array<vec4<f32>, MAXV>;
-  var vr: array<vec4<f32>, MAXV>;
-  var dk: array<vec4<f32>, MAXV>;
-  var dv: array<vec4<f32>, MAXV>;
-  for (var c = 0u; c < DV; c++) {
-    kr[c] = ld_k(koff, c);
-    vr[c] = ld_v(koff, c);
-    dk[c] = vec4<f32>(0.0);
-    dv[c] = vec4<f32>(0.0);
-  }
-  for (var q0 = 0u; q0 < p.Lq; q0 += p.tile) {
-    let nq = min(p.tile, p.Lq - q0);
-    let qoff = (bh * p.Lq + q0) * DH;
-    for (var e = li; e < nq * DV; e += WG) {
-      let r = e / DV;
-      let c = e % DV;
-      uA[e] = ld_q(qoff + r * DH, c) * p.scale;
-      uB[e] = ld_do(qoff + r * DH, c);
-    }
-    if (li < nq) {
-      let row = bh * p.Lq + q0 + li;
-      uS[li] = vec2<f32>(st_[2u * row], st_[2u * row + 1u]);
-    }
-    workgroupBarrier();
-    for (var r = 0u; r < nq; r++) {
-      var sv = 0.0;
-      var dp = 0.0;
-      for (var c = 0u; c < DV; c++) {
-        sv += dot(uA[r * DV + c], kr[c]);
-        dp += dot(uB[r * DV + c], vr[c]);
-      }
-      if (HAS_BIAS) { sv += bias_[(h * p.Lq + q0 + r) * p.Lk + jr]; }
-      let ls = uS[r];
-      let pr = exp(sv - ls.x);
-      let ds = pr * (dp - ls.y);
-      for (var c = 0u; c < DV; c++) {
-        dv[c] = fma(vec4<f32>(pr), uB[r * DV + c], dv[c]);
-        dk[c] = fma(vec4<f32>(ds), uA[r * DV + c], dk[c]);
-      }
-    }
-    workgroupBarrier();
-  }
-  if (j < p.Lk) {
+  let j0 = (wid.x * WGF + li) * R;
+  let qb = bh * p.Lq;
+  var kr: array<vec4<f32>, MAXR * MAXV>;
+  var vr: array<vec4<f32>, MAXR * MAXV>;
+  var dk: array<vec4<f32>, MAXR * MAXV>;
+  var dv: array<vec4<f32>, MAXR * MAXV>;
+  for (var r = 0u; r < R; r++) {
+    let row = bh * p.Lk + min(j0 + r, p.Lk - 1u);
     for (var c = 0u; c < DV; c++) {
-      st_out1(koff, c, dk[c]);
-      st_out2(koff, c, dv[c]);
+      kr[r * DV + c] = ld_k(row, c);
+      vr[r * DV + c] = ld_v(row, c);
+      dk[r * DV + c] = vec4<f32>(0.0);
+      dv[r * DV + c] = vec4<f32>(0.0);
+    }
+  }
+  for (var a0 = 0u; a0 < p.Lq; a0 += 4u) {
+    let valid = vec4<u32>(a0, a0 + 1u, a0 + 2u, a0 + 3u) < vec4<u32>(p.Lq);
+    let ii = min(vec4<u32>(a0, a0 + 1u, a0 + 2u, a0 + 3u), vec4<u32>(p.Lq - 1u));
+    var s: array<vec4<f32>, MAXR>;
+    var dp: array<vec4<f32>, MAXR>;
+    for (var r = 0u; r < R; r++) {
+      s[r] = vec4<f32>(0.0);
+      dp[r] = vec4<f32>(0.0);
+    }
+    for (var c = 0u; c < DV; c++) {
+      let q0 = ld_q(qb + ii.x, c);
+      let q1 = ld_q(qb + ii.y, c);
+      let q2 = ld_q(qb + ii.z, c);
+      let q3 = ld_q(qb + ii.w, c);
+      let g0 = ld_do(qb + ii.x, c);
+      let g1 = ld_do(qb + ii.y, c);
+      let g2 = ld_do(qb + ii.z, c);
+      let g3 = ld_do(qb + ii.w, c);
+      for (var r = 0u; r < R; r++) {
+        let kc = kr[r * DV + c];
+        let vc = vr[r * DV + c];
+        s[r] += vec4<f32>(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
+        dp[r] += vec4<f32>(dot(g0, vc), dot(g1, vc), dot(g2, vc), dot(g3, vc));
+      }
+    }
+    let lse = vec4<f32>(st_[2u * (qb + ii.x)], st_[2u * (qb + ii.y)], st_[2u * (qb + ii.z)], st_[2u * (qb + ii.w)]);
+    let Dq = vec4<f32>(st_[2u * (qb + ii.x) + 1u], st_[2u * (qb + ii.y) + 1u], st_[2u * (qb + ii.z) + 1u], st_[2u * (qb + ii.w) + 1u]);
+    var pr: array<vec4<f32>, MAXR>;
+    var ds: array<vec4<f32>, MAXR>;
+    for (var r = 0u; r < R; r++) {
+      var sv = s[r] * p.scale;
+      if (HAS_BIAS) {
+        let jr = min(j0 + r, p.Lk - 1u);
+        let bo = h * p.Lq * p.Lk + jr;
+        sv += vec4<f32>(bias_[bo + ii.x * p.Lk], bias_[bo + ii.y * p.Lk], bias_[bo + ii.z * p.Lk], bias_[bo + ii.w * p.Lk]);
+      }
+      let e = select(vec4<f32>(0.0), exp(sv - lse), valid);
+      pr[r] = e;
+      ds[r] = e * (dp[r] - Dq);
+    }
+    for (var c = 0u; c < DV; c++) {
+      let q0 = ld_q(qb + ii.x, c);
+      let q1 = ld_q(qb + ii.y, c);
+      let q2 = ld_q(qb + ii.z, c);
+      let q3 = ld_q(qb + ii.w, c);
+      let g0 = ld_do(qb + ii.x, c);
+      let g1 = ld_do(qb + ii.y, c);
+      let g2 = ld_do(qb + ii.z, c);
+      let g3 = ld_do(qb + ii.w, c);
+      for (var r = 0u; r < R; r++) {
+        let e = pr[r];
+        let d = ds[r];
+        dv[r * DV + c] = fma(vec4<f32>(e.w), g3, fma(vec4<f32>(e.z), g2, fma(vec4<f32>(e.y), g1, fma(vec4<f32>(e.x), g0, dv[r * DV + c]))));
+        dk[r * DV + c] = fma(vec4<f32>(d.w), q3, fma(vec4<f32>(d.z), q2, fma(vec4<f32>(d.y), q1, fma(vec4<f32>(d.x), q0, dk[r * DV + c]))));
+      }
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    let j = j0 + r;
+    if (j < p.Lk) {
+      for (var c = 0u; c < DV; c++) {
+        st_out1(bh * p.Lk + j, c, dk[r * DV + c] * p.scale);
+        st_out2(bh * p.Lk + j, c, dv[r * DV + c]);
+      }
     }
   }
 }

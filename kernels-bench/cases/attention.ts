@@ -2,7 +2,12 @@
  * Fused attention at ARBEx shapes (batch 1): window cross-attention at the three scales (with the
  * relative-position bias), and the ViT self-attention (148 tokens, 8 heads of 96), forward and
  * forward+backward. Ours = the fused kernels (src/ops/attention.ts); tfjs = the composition
- * softmax(scale·Q·Kᵀ + bias)·V from tf.matMul / tf.mul / tf.add / tf.softmax, backward by tf.grads.
+ * softmax(scale·Q·Kᵀ + bias)·V from tf.matMul / tf.mul / tf.add / tf.softmax.
+ * tfjs backward: the same ops tf.grads would emit (matMul with transposes, softmax's
+ * (dP − Σ dP∘P)∘P, Σ over the batch for dBias), written out by hand: tfjs-core's gradient
+ * registrations (dist/register_all_gradients.js) are ESM with extensionless imports that Node
+ * cannot load, and its Node bundle registers none. Hand-written it skips tf.grads' tape
+ * bookkeeping, so it is, if anything, a faster peer than tf.grads.
  * flops are algorithmic: forward 4·B·H·Lq·Lk·Dh, backward twice that (recomputation not counted).
  */
 import * as E from '../../src/index.js';
@@ -70,18 +75,29 @@ function attentionCase(s: AttnShape): BenchCase {
       };
     },
     async tfjs(tf) {
-      if (s.backward) await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
       const [q, k, v, g] = data.map((d) => tf.tensor(d, qShape));
       const bias = s.bias ? tf.tensor(biasData, bShape) : null;
       type T = typeof q;
-      const fwd = (qq: T, kk: T, vv: T, bb: T | null): T => {
+      const probs = (qq: T, kk: T, bb: T | null): T => {
         const logits = tf.mul(tf.matMul(qq, kk, false, true), scale);
-        return tf.matMul(tf.softmax(bb ? tf.add(logits, bb) : logits), vv);
+        return tf.softmax(bb ? tf.add(logits, bb) : logits);
       };
-      const grads = tf.grads((qq, kk, vv, bb) => fwd(qq as T, kk as T, vv as T, (bb as T | undefined) ?? null));
+      const fwd = (qq: T, kk: T, vv: T, bb: T | null): T => tf.matMul(probs(qq, kk, bb), vv);
+      // Forward, then dV = Pᵀ·G, dP = G·Vᵀ, dS = (dP − Σ dP∘P)∘P, dBias = Σ_batch dS,
+      // dQ = scale·dS·K, dK = scale·dSᵀ·Q.
+      const fwdBwd = (): T[] => {
+        const p = probs(q!, k!, bias);
+        const o = tf.matMul(p, v!);
+        const dv = tf.matMul(p, g!, true, false);
+        const dp = tf.matMul(g!, v!, false, true);
+        const ds = tf.mul(tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)), p);
+        const dq = tf.mul(tf.matMul(ds, k!), scale);
+        const dk = tf.mul(tf.matMul(ds, q!, true, false), scale);
+        return [o, dq, dk, dv, ...(bias ? [tf.sum(ds, 0)] : [])];
+      };
       return {
         run: () => {
-          if (s.backward) tf.dispose(grads(bias ? [q!, k!, v!, bias] : [q!, k!, v!], g));
+          if (s.backward) tf.dispose(tf.tidy(fwdBwd));
           else tf.tidy(() => fwd(q!, k!, v!, bias)).dispose();
         },
         sync: () => tfjsSync(tf),

@@ -17,10 +17,20 @@ export interface AttentionOptions {
   scale?: number;
 }
 
+/** Threads per workgroup of the bwd_pre pass (one per row). */
 const WG = 64;
-/** vec4 capacity of the forward/dQ tiles and of the dK/dV tiles (see the shader's arrays). */
-const KV_TILE_VEC4 = 512;
-const Q_TILE_VEC4 = 480;
+/**
+ * Rows owned per invocation and invocations per workgroup of the forward/bwd_dq/bwd_dkv entries
+ * (overrides R and WGF; R ≤ the shader's MAXR = 8). Measured on lavapipe (see the shader header):
+ * 8 invocations (one SIMD coroutine) per workgroup; 8 rows per invocation, except the backward
+ * with wide heads (Dh 96: 3–4 row-sized register arrays per row spill; R = 4 was 1.2–1.5× faster
+ * there than 8, 2 or 6).
+ */
+interface Blocking { R: number; WGF: number }
+function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number): Blocking {
+  return { R: entry !== 'forward' && Dh > 64 ? 4 : 8, WGF: 8 };
+}
+
 const MAX_DH = 128;
 
 interface Dims {
@@ -54,18 +64,15 @@ function validate(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined): Di
 }
 
 /** Workgroups over (row blocks, B·H), with B·H split over y and z past the per-dimension limit. */
-function rowGrid(rows: number, bh: number): [number, number, number] {
+function rowGrid(rows: number, bh: number, b: Blocking): [number, number, number] {
   const max = runtime().limits.maxComputeWorkgroupsPerDimension;
   const z = Math.ceil(bh / max);
-  return [Math.ceil(rows / WG), Math.ceil(bh / z), z];
+  return [Math.ceil(rows / (b.R * b.WGF)), Math.ceil(bh / z), z];
 }
 
-function params(d: Dims, scale: number, tile: number): Params {
-  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(tile, 0, 0);
+function params(d: Dims, scale: number): Params {
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(0, 0, 0);
 }
-
-/** Rows per workgroup-memory tile: a multiple of 4 (the forward reads keys in micro-blocks of 4). */
-const tileRows = (cap: number, Dh: number): number => Math.min(WG, Math.floor(cap / Math.ceil(Dh / 4) / 4) * 4);
 
 /**
  * softmax(scale·q·kᵀ + bias)·v per batch element and head.
@@ -81,11 +88,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const lse = new Tensor([d.B, d.H, d.Lq], 'f32');
   rt.dispatch({
     op: 'attention', shader: 'attention', entry: 'forward',
-    constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0 },
-    params: params(d, scale, tileRows(KV_TILE_VEC4, d.Dh)),
+    constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, ...blocking('forward', d.Dh) },
+    params: params(d, scale),
     // An absent bias binds q (read-only, never read).
     buffers: [q.buffer, k.buffer, v.buffer, bias?.buffer ?? q.buffer, o.buffer, lse.buffer],
-    workgroups: rowGrid(d.Lq, d.B * d.H),
+    workgroups: rowGrid(d.Lq, d.B * d.H, blocking('forward', d.Dh)),
   });
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   record(o, 'attention', inputs, (g) => attentionBackward(q, k, v, bias, o, lse, g, d, scale));
@@ -101,12 +108,12 @@ function attentionBackward(
   const st = new Tensor([rows, 2], 'f32');
   rt.dispatch({
     op: 'attention.backward.pre', shader: 'attention', entry: 'bwd_pre', constants: { DH: d.Dh },
-    params: params(d, scale, 1),
+    params: params(d, scale),
     buffers: [o.buffer, g.buffer, lse.buffer, st.buffer],
     workgroups: grid(rows, WG),
   });
   const dbias = !!bias?.requiresGrad;
-  const constants = { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, DBIAS: dbias ? 1 : 0 };
+  const constants = { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, DBIAS: dbias ? 1 : 0, ...blocking('bwd_dq', d.Dh) };
   const biasBuf = bias?.buffer ?? q.buffer;
   let dq: Tensor | null = null, db: Tensor | null = null;
   if (q.requiresGrad || dbias) {
@@ -114,10 +121,10 @@ function attentionBackward(
     db = dbias ? new Tensor([d.H, d.Lq, d.Lk], 'f32') : null;
     rt.dispatch({
       op: 'attention.backward.dq', shader: 'attention', entry: 'bwd_dq', constants,
-      params: params(d, scale, tileRows(KV_TILE_VEC4, d.Dh)),
+      params: params(d, scale),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, db?.buffer ?? rt.placeholder()],
       // With dBias one workgroup covers all batch elements of a head (it owns those dBias rows).
-      workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H),
+      workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh)),
     });
     if (!q.requiresGrad) {
       dq.dispose();
@@ -129,10 +136,10 @@ function attentionBackward(
     dk = new Tensor(k.shape, 'f32');
     dv = new Tensor(v.shape, 'f32');
     rt.dispatch({
-      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0 },
-      params: params(d, scale, tileRows(Q_TILE_VEC4, d.Dh)),
+      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, ...blocking('bwd_dkv', d.Dh) },
+      params: params(d, scale),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dk.buffer, dv.buffer],
-      workgroups: rowGrid(d.Lk, d.B * d.H),
+      workgroups: rowGrid(d.Lk, d.B * d.H, blocking('bwd_dkv', d.Dh)),
     });
     if (!k.requiresGrad) {
       dk.dispose();

@@ -1,7 +1,8 @@
 /**
  * LayerNorm over the last axis with optional affine weight γ and bias β (shaders/layernorm.wgsl).
- * Forward saves only (mean, rstd) per row; backward is one fused kernel for dx plus per-chunk
- * partial sums of dγ/dβ, then a small column reduction.
+ * Forward saves only (mean, rstd) per row. Rows of a multiple of 4 take the vec4 path (one
+ * invocation per row for y and dx; a column-owner kernel for the dγ/dβ chunk partials); other
+ * rows the workgroup-per-row kernels. Both end with a small column reduction of the partials.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { runtime } from '../runtime/runtime.js';
@@ -12,6 +13,8 @@ import { record } from '../autograd/graph.js';
 
 /** Rows per backward workgroup are chosen so there are at most this many chunks (partials). */
 const MAX_CHUNKS = 64;
+/** Rows (invocations) per workgroup of forward4/backward4 (override WGR). */
+const ROWS_PER_WG = 64;
 
 function chunking(rows: number, maxChunks: number): { perChunk: number; nChunks: number } {
   const perChunk = Math.ceil(rows / Math.min(rows, maxChunks));
@@ -41,13 +44,14 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const rt = runtime();
   const y = new Tensor(x.shape, 'f32');
   const stats = new Tensor([rows, 2], 'f32');
+  const vec4 = D % 4 === 0;
   rt.dispatch({
-    op: 'layerNorm', shader: 'layernorm', entry: 'forward',
-    constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0 },
+    op: 'layerNorm', shader: 'layernorm', entry: vec4 ? 'forward4' : 'forward',
+    constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0, ...(vec4 ? { WGR: ROWS_PER_WG } : {}) },
     params: new Params().u32(rows, D, 1, rows).f32(eps).u32(0, 0, 0),
     // Absent γ/β bind x (read-only, never read).
     buffers: [x.buffer, weight?.buffer ?? x.buffer, bias?.buffer ?? x.buffer, y.buffer, stats.buffer],
-    workgroups: grid(rows, 1),
+    workgroups: vec4 ? grid(rows, ROWS_PER_WG) : grid(rows, 1),
   });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   record(y, 'layerNorm', inputs, (g) => layerNormBackward(x, weight, bias, stats, g));
@@ -64,7 +68,22 @@ function layerNormBackward(x: Tensor, weight: Tensor | null, bias: Tensor | null
   const dx = new Tensor(x.shape, 'f32');
   const part = partials ? new Tensor([nChunks, 2, D], 'f32') : null;
   const params = new Params().u32(rows, D, perChunk, nChunks).f32(0).u32(0, 0, 0);
-  rt.dispatch({
+  if (D % 4 === 0) {
+    rt.dispatch({
+      op: 'layerNorm.backward', shader: 'layernorm', entry: 'backward4',
+      constants: { HAS_W: weight ? 1 : 0, WGR: ROWS_PER_WG },
+      params,
+      // An absent γ binds x (read-only, never read).
+      buffers: [x.buffer, weight?.buffer ?? x.buffer, stats.buffer, g.buffer, dx.buffer],
+      workgroups: grid(rows, ROWS_PER_WG),
+    });
+    if (part) {
+      rt.dispatch({
+        op: 'layerNorm.backward.partials', shader: 'layernorm', entry: 'dparams4', params,
+        buffers: [x.buffer, null, stats.buffer, g.buffer, null, part.buffer], workgroups: [nChunks],
+      });
+    }
+  } else rt.dispatch({
     op: 'layerNorm.backward', shader: 'layernorm', entry: 'backward',
     constants: { HAS_W: weight ? 1 : 0, PARTIALS: partials ? 1 : 0 },
     // An absent γ binds x (read-only, never read); the placeholder takes the one writable slot.

@@ -41,6 +41,29 @@ describe('layerNorm', () => {
     });
   });
 
+  // Rows of a multiple of 4 take the vec4 row-per-invocation kernels (forward4/backward4/dparams4);
+  // 67 rows cross the 64-row workgroup; bias only exercises γ absent with dβ partials.
+  it('vec4 path (D % 4 == 0): no affine parameters, weight only, bias only', async () => {
+    await gradcheck({
+      inputs: [{ shape: [67, 8] }],
+      engine: ([x]) => layerNorm(x!, null, null, 1e-6),
+      reference: ([x]) => R.layerNorm(x!, null, null, 1e-6),
+      fwdTol: 2e-5, gradTol: 3e-3,
+    });
+    await gradcheck({
+      inputs: [{ shape: [3, 2, 12] }, { shape: [12], lo: 0.5, hi: 1.5 }],
+      engine: ([x, w]) => layerNorm(x!, w!, null, 1e-5),
+      reference: ([x, w]) => R.layerNorm(x!, w!, null, 1e-5),
+      fwdTol: 2e-5, gradTol: 3e-3,
+    });
+    await gradcheck({
+      inputs: [{ shape: [5, 4] }, { shape: [4] }],
+      engine: ([x, b]) => layerNorm(x!, null, b!, 1e-5),
+      reference: ([x, b]) => R.layerNorm(x!, null, b!, 1e-5),
+      fwdTol: 2e-5, gradTol: 3e-3,
+    });
+  });
+
   it('is stable for a large mean (two-pass variance)', async () => {
     const rng = new Rng(3);
     const D = 300;
