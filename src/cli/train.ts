@@ -25,14 +25,17 @@ const SPEC: Record<string, FlagSpec> = {
   'lambda-center': { type: 'number', help: 'weight of the center loss (default 1)' },
   prior: { type: 'string', help: 'synthetic class prior: uniform | raf | fer2013 | affectnet | longtail:RHO' },
   noise: { type: 'string', help: 'synthetic label noise: none | symmetric:R | asymmetric:R | intensity:R' },
+  difficulty: { type: 'number', help: 'synthetic pose/lighting/noise/occluder variation (0 none … 1 full; default 0.5)' },
+  'min-intensity': { type: 'number', help: 'synthetic weakest expression intensity (0…1; default 0.35)' },
   'train-size': { type: 'number', help: 'synthetic training images (default 2800)' },
   'val-size': { type: 'number', help: 'synthetic validation images (default 350)' },
   'test-size': { type: 'number', help: 'synthetic test images (default 700)' },
   'skip-bad': { type: 'boolean', help: 'skip unreadable images / bad rows of a dataset (counted)' },
-  landmarks: { type: 'string', help: 'pretrained landmark stream (from arbex pretrain-landmarks), loaded frozen' },
+  landmarks: { type: 'string', help: 'pretrained landmark stream, loaded frozen: .safetensors from arbex pretrain-landmarks, or a TF.js model.json whose weights fit' },
   seed: { type: 'number', help: 'random seed (default 1)' },
   out: { type: 'string', help: 'output directory (default runs/<config>)' },
   resume: { type: 'boolean', help: 'continue from <out>/last.json exactly where it stopped' },
+  'stop-after': { type: 'number', help: 'run at most this many epochs now (resume later with --resume)' },
   quiet: { type: 'boolean', help: 'no progress bar' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -79,6 +82,8 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
   const synth: TrainJobOptions['data']['synth'] = {};
   if (f.prior) synth.prior = parsePrior(f.prior as string);
   if (f.noise) synth.noise = parseNoise(f.noise as string);
+  if (f.difficulty !== undefined) synth.difficulty = f.difficulty as number;
+  if (f['min-intensity'] !== undefined) synth.minIntensity = f['min-intensity'] as number;
   const sizes = { ...DEFAULT_JOB.data.sizes };
   if (f['train-size']) sizes.train = f['train-size'] as number;
   if (f['val-size']) sizes.val = f['val-size'] as number;
@@ -113,6 +118,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
     out: (f.out as string | undefined) ?? `runs/${config.name}`,
     resume: Boolean(f.resume),
     landmarks: f.landmarks as string | undefined,
+    stopAfter: f['stop-after'] as number | undefined,
     quiet: Boolean(f.quiet),
   };
 }

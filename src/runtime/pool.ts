@@ -16,6 +16,8 @@ export interface PoolStats {
   /** Buffers handed out and not yet released. */
   buffersInUse: number;
   bytesInUse: number;
+  /** Highest bytesInUse since the last `resetPeak()` (peak memory of a training step). */
+  peakBytesInUse: number;
   /** Buffers idle in the pool, ready for reuse. */
   buffersPooled: number;
   bytesPooled: number;
@@ -37,6 +39,7 @@ export class BufferPool {
   private created = 0;
   private pooledBytes = 0;
   private usedBytes = 0;
+  private peakBytes = 0;
 
   constructor(private device: GPUDevice) {}
 
@@ -55,6 +58,7 @@ export class BufferPool {
     }
     this.inUse.set(buf, size);
     this.usedBytes += size;
+    if (this.usedBytes > this.peakBytes) this.peakBytes = this.usedBytes;
     return buf;
   }
 
@@ -91,6 +95,10 @@ export class BufferPool {
     for (const l of this.pending.values()) for (const b of l) this.pooledBytes += b.size;
   }
 
+  resetPeak(): void {
+    this.peakBytes = this.usedBytes;
+  }
+
   stats(): PoolStats {
     let pooled = this.pendingCount;
     for (const l of this.free.values()) pooled += l.length;
@@ -98,6 +106,7 @@ export class BufferPool {
       buffersCreated: this.created,
       buffersInUse: this.inUse.size,
       bytesInUse: this.usedBytes,
+      peakBytesInUse: this.peakBytes,
       buffersPooled: pooled,
       bytesPooled: this.pooledBytes,
     };

@@ -20,7 +20,7 @@ import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint-node.js';
-import { readSafetensorsFile } from '../io/safetensors-node.js';
+import { loadLandmarkWeights } from './landmark-weights-node.js';
 import { JsonlLogger } from './log-node.js';
 import { Progress } from './progress.js';
 import { summarize } from './metrics.js';
@@ -55,11 +55,15 @@ export interface TrainJobOptions {
   report?: boolean;
   /** Pretrained landmark stream (safetensors from `arbex pretrain-landmarks`), loaded frozen. */
   landmarks?: string;
+  /** Stop (as if interrupted) after this many epochs in this invocation; `resume` continues. */
+  stopAfter?: number;
 }
 
 export const DEFAULT_JOB: Omit<TrainJobOptions, 'config' | 'out'> = {
   loss: DEFAULT_LOSS,
-  data: { synth: {}, sizes: { train: 2800, val: 350, test: 700 } },
+  // Moderate synthetic difficulty by default: at full difficulty (1) the 48-pixel tiny model needs
+  // far more epochs than a few minutes allow (see README, "Results").
+  data: { synth: { difficulty: 0.5, minIntensity: 0.35 }, sizes: { train: 2800, val: 350, test: 700 } },
   epochs: 6,
   batchSize: 32,
   optimizer: { name: 'adam', lr: { backbone: 1e-3, head: 1e-3, anchors: 1e-3, attention: 1e-3 }, weightDecay: 0, rho: 0.05 },
@@ -117,13 +121,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const src = sources(opts.data, cfg.inputSize, opts.seed);
   if (src.numClasses !== cfg.numClasses) cfg.numClasses = src.numClasses;
   const model = new ArbexModel(cfg);
-  if (opts.landmarks) {
-    const file = await readSafetensorsFile(opts.landmarks);
-    const report = model.features.landmark.loadStateDict(file.tensors, { strict: false });
-    if (report.loaded.length === 0) throw new Error(`--landmarks ${opts.landmarks}: no tensor matches the landmark stream of config '${cfg.name}'`);
-    if (report.mismatched.length) throw new Error(`--landmarks ${opts.landmarks}: ${report.mismatched.length} tensors have other shapes (pretrained with another config?)`);
-    model.features.landmark.freezeBackbone();
-  }
+  if (opts.landmarks) await loadLandmarkWeights(model.features.landmark, opts.landmarks);
   const stepper = buildOptimizer(model, opts.optimizer);
   const plateau = opts.schedule === 'plateau' ? new ReduceLROnPlateau(stepper.base, { mode: 'max', factor: 0.5, patience: 1 }) : null;
   const expo = opts.schedule === 'exponential' ? new ExponentialLR(stepper.base, 0.98) : null;
@@ -131,7 +129,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const evalLoader = (s: DataSource): Loader => createLoader({ source: s, batchSize: 64, sampler: 'sequential', augment: 'eval', size: cfg.inputSize, seed: opts.seed });
   const weights = classWeights(src.train.labels(), cfg.numClasses);
   const totalSteps = opts.epochs * trainLoader.batchesPerEpoch;
-  const { resume: _r, quiet: _q, ...persisted } = opts;
+  const { resume: _r, quiet: _q, stopAfter: _s, ...persisted } = opts;
   let state: JobState = { options: persisted, epoch: 0, step: 0, history: [], stepLosses: [], best: { valAcc: -1, epoch: -1 }, scheduler: null, seconds: 0 };
 
   if (opts.resume && hasCheckpoint(opts.out, 'last')) {
@@ -146,7 +144,8 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   let imagesSeen = 0;
   const t0 = performance.now();
   try {
-    for (let epoch = state.epoch; epoch < opts.epochs; epoch++) {
+    const lastEpoch = opts.stopAfter === undefined ? opts.epochs : Math.min(opts.epochs, state.epoch + opts.stopAfter);
+    for (let epoch = state.epoch; epoch < lastEpoch; epoch++) {
       model.train();
       const te = performance.now();
       const progress = opts.quiet ? null : new Progress({ total: trainLoader.batchesPerEpoch * opts.batchSize, label: `epoch ${epoch + 1}/${opts.epochs}` });
@@ -232,6 +231,10 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
     seconds, imagesPerSecond: imagesSeen / Math.max(1e-9, seconds),
   };
   writeJsonAtomic(join(opts.out, 'result.json'), { ...result, cleanMacroF1: clean.macroF1 });
+  // Release GPU memory so several runs can share one process (sweeps, tests).
+  stepper.sam?.dispose();
+  stepper.base.dispose();
+  model.dispose();
   return result;
 }
 

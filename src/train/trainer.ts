@@ -15,6 +15,7 @@ import type { AdamHyper } from '../optim/adam.js';
 import type { ArbexModel } from '../models/arbex/model.js';
 import type { LossConfig } from '../models/arbex/config.js';
 import type { HostBatch } from '../data/batch.js';
+import { batchToTensors } from '../data/to-tensors.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sam';
 
@@ -76,8 +77,12 @@ export interface StepLosses {
   pred: Tensor;
 }
 
+/** The batch's images as an engine tensor [B, C, H, W] (through the data layer's adapter). */
 function uploadImages(batch: HostBatch): Tensor {
-  return tensor(batch.images, [batch.size, batch.channels, batch.height, batch.width]);
+  const t = batchToTensors({ ...batch, landmarks: undefined, softLabels: undefined }, (data, shape) => tensor(data, shape));
+  t.labels.dispose();
+  t.cleanLabels.dispose();
+  return t.images;
 }
 
 /** One optimisation step. Returns the losses (scalars) and predictions, to be read back. */

@@ -26,7 +26,11 @@ export interface ArbexConfig {
   attention: { heads: [number, number, number]; windows: [number, number, number]; mlpRatio: number; layerScale: number; dropPath: [number, number, number] };
   /** Fusion: token dim of the ViT. */
   tokenDim: number;
-  vit: { depth: number; heads: number; mlpRatio: number; eps: number; dropPath: number };
+  /**
+   * initStd: std of the ViT Linear weights (released: 0.01, truncated normal); 'xavier' uses
+   * Xavier-uniform, which makes attention non-uniform from the start (faster on short budgets).
+   */
+  vit: { depth: number; heads: number; mlpRatio: number; eps: number; dropPath: number; init: number | 'xavier' };
   /** Released-code modules that exist (and count as parameters) but are unused in its forward. */
   releasedVestigial: boolean;
   /** Query split of the landmark tokens: standard head split, or the released raw reshape. */
@@ -83,7 +87,7 @@ export const FULL: ArbexConfig = {
   image: { widths: [64, 128, 256], units: [3, 4, 14] },
   attention: { heads: [2, 4, 8], windows: [28, 14, 7], mlpRatio: 4, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
   tokenDim: 768,
-  vit: { depth: 2, heads: 8, mlpRatio: 4, eps: 1e-6, dropPath: 0 },
+  vit: { depth: 2, heads: 8, mlpRatio: 4, eps: 1e-6, dropPath: 0, init: 0.01 },
   releasedVestigial: true,
   querySplit: 'heads',
   head: head(),
@@ -104,10 +108,13 @@ export const TINY: ArbexConfig = {
   image: { widths: [16, 32, 64], units: [1, 1, 1] },
   attention: { heads: [1, 2, 4], windows: [4, 4, 2], mlpRatio: 2, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
   tokenDim: 96,
-  vit: { depth: 1, heads: 4, mlpRatio: 2, eps: 1e-6, dropPath: 0 },
+  vit: { depth: 1, heads: 4, mlpRatio: 2, eps: 1e-6, dropPath: 0, init: 'xavier' },
   releasedVestigial: false,
   querySplit: 'heads',
-  head: head({ mlpHidden: [64, 32], dropout: 0.2 }),
+  // A linear classifier on the embedding: on a few-minute budget the released MLP head (hidden
+  // layers with BatchNorm + dropout) learnt far slower (22 % vs 40 % train accuracy after two
+  // epochs on easy synthetic faces). The full config keeps the released head.
+  head: head({ mlpHidden: [], dropout: 0 }),
   numClasses: 7,
 };
 

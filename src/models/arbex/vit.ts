@@ -11,7 +11,7 @@ import { Module } from '../../nn/module.js';
 import { Linear } from '../../nn/linear.js';
 import { Conv2d } from '../../nn/conv.js';
 import { LayerNorm } from '../../nn/norm.js';
-import { constant_, kaimingNormal_, truncNormal_ } from '../../nn/init.js';
+import { constant_, kaimingNormal_, truncNormal_, xavierUniform_ } from '../../nn/init.js';
 import { add, gelu, mul, relu, sigmoid } from '../../ops/elementwise.js';
 import { concat, permute, reshape, slice } from '../../ops/movement.js';
 import { attention } from '../../ops/attention.js';
@@ -19,9 +19,12 @@ import { prependToken } from '../../ops/window.js';
 import { dropPath } from '../../ops/dropout.js';
 import type { ArbexConfig } from './config.js';
 
+let linearInit: number | 'xavier' = 0.01;
+
 const linear = (i: number, o: number, bias = true): Linear => {
   const l = new Linear(i, o, { bias });
-  truncNormal_(l.weight, { std: 0.01 });
+  if (linearInit === 'xavier') xavierUniform_(l.weight);
+  else truncNormal_(l.weight, { std: linearInit });
   if (l.bias) constant_(l.bias, 0);
   return l;
 };
@@ -132,6 +135,7 @@ export class VisionTransformer extends Module {
     super();
     const T = cfg.tokenDim;
     const v = cfg.vit;
+    linearInit = v.init;
     this.cls = this.param('cls_token', truncNormal_(zeros([1, 1, T]), { std: 0.02 }));
     this.pos = this.param('pos_embed', truncNormal_(zeros([1, tokens + 1, T]), { std: 0.02 }));
     const list = this.child('blocks', new ModuleList());
