@@ -85,9 +85,9 @@ describe('ARBEx tiny', () => {
 
   it('rejects wrong input shapes and inconsistent configs with clear errors', () => {
     const f = new FeatureExtractor(structuredClone(TINY));
-    expect(() => f.forward(E.zeros([1, 3, 32, 32]))).toThrow(/expected images \[batch, 3, 64, 64\], got \[1, 3, 32, 32\]/);
+    expect(() => f.forward(E.zeros([1, 3, 32, 32]))).toThrow(/expected images \[batch, 3, 48, 48\], got \[1, 3, 32, 32\]/);
     f.dispose();
-    expect(() => resolveConfig(structuredClone(TINY), { attention: { windows: [5, 6, 3] } })).toThrow(/window 5 does not tile the 12×12 map/);
+    expect(() => resolveConfig(structuredClone(TINY), { attention: { windows: [3, 4, 2] } })).toThrow(/window 3 does not tile the 8×8 map/);
     expect(() => resolveConfig(structuredClone(TINY), { nope: 1 })).toThrow(/unknown key 'nope'/);
   });
 });
