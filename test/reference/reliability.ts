@@ -16,9 +16,10 @@ export const confidence = (q: number[], floor = 1e-6): number => {
   const h = -q.reduce((acc, v) => acc + v * Math.log(Math.min(1, Math.max(1e-8, v))), 0);
   return Math.min(1, Math.max(floor, 1 - h / Math.log(q.length)));
 };
+/** e·Wᵀ for W in Linear layout [J, D]. */
 const matvec = (e: number[], w: Nd): number[] => {
-  const [D, J] = w.shape as [number, number];
-  return Array.from({ length: J }, (_, j) => e.reduce((acc, v, d) => acc + v * w.data[d * J + j]!, 0));
+  const [J, D] = w.shape as [number, number];
+  return Array.from({ length: J }, (_, j) => e.reduce((acc, v, d) => acc + v * w.data[j * D + d]!, 0));
 };
 
 export function attentionCorrection(e: Nd, wq: Nd, wk: Nd, wv: Nd, C: number, K: number, scope: 'batch' | 'sample', heads: number): number[][] {
