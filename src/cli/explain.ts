@@ -16,7 +16,7 @@ const PAD = 12;
 export function explainImage(image: HostImage, maps: { shape: number[]; data: Float32Array }[], windows: readonly number[], caption: string[]): RgbaImage {
   const face = resizeImage(toRgb(image), SIDE, SIDE);
   const panels = 1 + maps.length;
-  const r = new Raster(PAD + panels * (SIDE + PAD), SIDE + 3 * PAD + 20);
+  const r = new Raster(PAD + panels * (SIDE + PAD), SIDE + 3 * PAD + 32);
   const drawFace = (x0: number): void => {
     for (let y = 0; y < SIDE; y++)
       for (let x = 0; x < SIDE; x++) {
@@ -25,7 +25,7 @@ export function explainImage(image: HostImage, maps: { shape: number[]; data: Fl
       }
   };
   drawFace(PAD);
-  drawText(r, caption.join('  '), PAD, SIDE + 2 * PAD, [34, 34, 34]);
+  drawText(r, caption.join("   "), PAD, SIDE + 2 * PAD + 14, [34, 34, 34]);
   maps.forEach((m, s) => {
     const w = windows[s]!;
     const nWin = m.shape[0]!;
@@ -48,7 +48,7 @@ export function explainImage(image: HostImage, maps: { shape: number[]; data: Fl
         const t = hi > lo ? (v - lo) / (hi - lo) : 0;
         r.blend(x0 + x, PAD + y, heatColor(t), 0.55);
       }
-    drawText(r, `scale ${s + 1} (${side}x${side})`, x0, SIDE + 2 * PAD, [34, 34, 34]);
+    drawText(r, `attention, scale ${s + 1} (${side}x${side})`, x0, SIDE + 2 * PAD, [34, 34, 34]);
   });
   return r.toImage();
 }
