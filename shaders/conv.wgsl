@@ -19,7 +19,8 @@
 //      precomputed, out-of-plane rows skipped) and reused by all KW taps: per (c, ky) S broadcast
 //      loads, KW per-invocation vec4 loads, KW·Q vec4 FMAs into Q vec4 accumulators.
 //      The stride-1 dgrad runs on fwd_b too: dX = conv(dY, W') with W' the transposed, 180°-rotated
-//      filter (wpack flip=1) and padding d·(k−1) − p (may be negative; every tap is bounds-checked).
+//      filter (wpack flip=1) and padding d·(k−1) − p (may be negative; every tap is bounds-checked);
+//      strided dgrad likewise over dY zero-interleaved by zinsert (see the end of this file).
 //    wpack: W → [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels, zero-padded (flip: W').
 //    ypack: dY → [groups][N·Ho·Wo][⌈Og/4⌉] vec4 of output channels, zero-padded.
 //    wgrad_b: an invocation owns 4 output channels; a workgroup owns one tap × CB = 8 input
@@ -32,7 +33,7 @@
 //    (WG, override) of 4 output channels each. KW, SW, DW are overrides (the span loops unroll).
 //    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3, wpack/ypack 2.
 // 2. Implicit GEMM with workgroup-memory tiles (fwd, dgrad, wgrad) — fallback for spans wider than
-//    SMAX (fwd), strides > 1 (dgrad) and grids over the dispatch limit (wgrad):
+//    SMAX (fwd, dgrad) and grids over the dispatch limit (wgrad):
 //    fwd:   M = Og (out channels), N = batch·Ho·Wo (pixels), K = Cg·kh·kw.
 //    dgrad: M = Cg, N = batch·H·W, K = Og·kh·kw.
 //    wgrad: M = Og, N = Cg·kh·kw, K = batch·Ho·Wo, split over grid z into `splits` chunks of `kchunk`
@@ -479,5 +480,31 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     for (var cc = 0u; cc < CB; cc++) {
       if (c0 + cc < ci) { dst[((ob + g * co + ol) * ci + c0 + cc) * KK + tap] = acc[cc][j]; }
     }
+  }
+}
+
+// zinsert: zero-interleaves dY [planes, Ho, Wo] (planes = N·O) into Z [planes, Ho·sh, Wo·SW] with
+// dY[oy, ox] at (oy·sh, ox·SW), so a strided dX becomes the stride-1 fwd_b over Z (flip=1).
+// One invocation per dY element writes its sh × SW block (value + zeros): every Z element is
+// written exactly once, with 2 integer divisions per invocation. bp: h = Ho, w = Wo, sh, total =
+// dY elements. Storage buffers: 2 (wsrc = dY, wdst = Z).
+@compute @workgroup_size(64)
+fn zinsert(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let e = flat_wg(wid, nwg) * 64u + li;
+  if (e >= bp.total) { return; }
+  let t = e / bp.w;
+  let ox = e - t * bp.w;
+  let pl = t / bp.h;
+  let oy = t - pl * bp.h;
+  let wz = bp.w * SW;
+  var base = (pl * bp.h * bp.sh + oy * bp.sh) * wz + ox * SW;
+  let v = wsrc[e];
+  for (var a = 0u; a < bp.sh; a++) {
+    for (var b = 0u; b < SW; b++) {
+      var z = 0.0;
+      if (a == 0u && b == 0u) { z = v; }
+      wdst[base + b] = z;
+    }
+    base += wz;
   }
 }

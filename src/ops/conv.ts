@@ -7,8 +7,8 @@
  *  - 'matmul':    1×1, stride 1, no padding, groups 1 → W[O,C] · X[n][C, H·W] with the matmul
  *                 kernel (batch-broadcast W, no permutes), bias added by broadcasting;
  *  - 'general':   shaders/conv.wgsl: broadcast kernels (fwd_b: 4 output channels per invocation ×
- *                 a run of 8 pixels shared by the workgroup; stride-1 dX as fwd_b with the rotated,
- *                 transposed filter; wgrad_b for dW), falling back to the workgroup-memory implicit
+ *                 a run of 8 pixels shared by the workgroup; dX as fwd_b with the rotated,
+ *                 transposed filter (strided: over a zero-interleaved dY); wgrad_b for dW), falling back to the workgroup-memory implicit
  *                 GEMM where those do not apply (see the shader header).
  * Backward: dX = dgrad(dY, W), dW = wgrad(dY, X), dbias = Σ_{n,y,x} dY.
  */
@@ -185,9 +185,37 @@ export function convBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor
       kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, ph: g.dh * (g.kh - 1) - g.ph, pw: g.dw * (g.kw - 1) - g.pw,
     };
     if (broadcastFits(v)) return launchBroadcast(dy, w, v, true);
+  } else {
+    const fast = stridedDataGradBroadcast(dy, w, g);
+    if (fast) return fast;
   }
   const dx = new Tensor([g.n, g.c, g.h, g.w], 'f32');
   launchGemm('dgrad', g, g.c / g.groups, g.n * g.h * g.w, g.groups, 0, 1, [w.buffer, dy.buffer, dx.buffer]);
+  return dx;
+}
+
+/**
+ * Strided dX without the implicit-GEMM dgrad kernel (workgroup memory and barriers, slow on
+ * software adapters): dY is zero-interleaved to [N, O, Ho·sh, Wo·sw] (dY[oy, ox] at (oy·sh, ox·sw),
+ * conv.wgsl zinsert), after which dX is the stride-1 convolution of it with the transposed,
+ * rotated filter, exactly as in the stride-1 case. The inserted zeros cost sh·sw× the taps of a
+ * direct kernel but the broadcast kernel is far faster than dgrad. Trailing zero rows/columns
+ * and taps that fall outside are harmless (the kernel bounds-checks every tap).
+ */
+function stridedDataGradBroadcast(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor | null {
+  const v: VirtualConv = {
+    n: g.n, c: g.o, h: g.ho * g.sh, w: g.wo * g.sw, o: g.c, ho: g.h, wo: g.w, groups: g.groups,
+    kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, ph: g.dh * (g.kh - 1) - g.ph, pw: g.dw * (g.kw - 1) - g.pw,
+  };
+  if (!broadcastFits(v)) return null;
+  const z = new Tensor([g.n, g.o, v.h, v.w], 'f32');
+  const geom: VirtualConv = { ...g, h: g.ho, w: g.wo };
+  runtime().dispatch({
+    op: 'conv2d.zinsert', shader: 'conv', entry: 'zinsert', constants: { SW: g.sw },
+    params: bParams(geom, 0, 0, 0, 0, dy.size), buffers: [dy.buffer, z.buffer], workgroups: grid(dy.size, 64),
+  });
+  const dx = launchBroadcast(z, w, v, true);
+  z.dispose();
   return dx;
 }
 
@@ -359,11 +387,16 @@ export function depthwiseBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry):
 
 // ---- public op ---------------------------------------------------------------------------------
 
-/** Σ over n, y, x of dY [N, O, Ho, Wo] → [O] (two contiguous reductions, no permute copy). */
+/**
+ * Σ over n, y, x of dY [N, O, Ho, Wo] → [O] (two contiguous reductions, no permute copy). The
+ * batch goes first (a column reduction, one invocation per (o, pixel)), leaving only O rows for
+ * the row reduction, whose cost is per row (a 256-wide workgroup and a barrier tree): summing the
+ * pixels first would launch N·O such workgroups for maps as small as 2×2.
+ */
 function biasGrad(dy: Tensor, g: ConvGeometry): Tensor {
-  const perImage = sum(dy.view([g.n, g.o, g.ho * g.wo]), 2);
-  const db = sum(perImage, 0);
-  perImage.dispose();
+  const overBatch = sum(dy.view([g.n, g.o * g.ho * g.wo]), 0);
+  const db = sum(overBatch.view([g.o, g.ho * g.wo]), 1);
+  overBatch.dispose();
   return db;
 }
 
