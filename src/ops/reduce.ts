@@ -37,7 +37,9 @@ function launchReduce(x: Tensor, axes: number[], kind: Kind, scale: number, op: 
   }
   const count = outer * inner;
   const out = new Tensor([count], kind === 'argmax' ? 'i32' : 'f32');
-  const rowWise = inner === 1;
+  // A workgroup per row (tree reduction with barriers) pays off only for long rows; many short
+  // rows go one thread per row (the column kernel with inner = 1), which has no barriers.
+  const rowWise = inner === 1 && (r >= 4096 || outer * 16 <= r);
   const entry = kind === 'argmax' ? (rowWise ? 'row_argmax' : 'col_argmax') : rowWise ? 'row_reduce' : 'col_reduce';
   runtime().dispatch({
     op, shader: 'reduce', entry, constants: kind === 'argmax' ? undefined : { OP: kind === 'max' ? 1 : 0 },
