@@ -21,19 +21,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-// Identical to random.wgsl's mixer, so dropout masks equal randomFill(mode 2) draws.
-fn mix32(x0: u32) -> u32 {
-  var v = x0;
-  v = v ^ (v >> 17u); v = v * 0xed5ad4bbu;
-  v = v ^ (v >> 11u); v = v * 0xac4c1b51u;
-  v = v ^ (v >> 15u); v = v * 0x31848babu;
-  v = v ^ (v >> 14u);
-  return v;
-}
-
 fn unit_draw(i: u32) -> f32 {
-  let h = mix32(mix32(i ^ mix32(p.k0)) ^ p.k1);
-  return f32(h >> 8u) * (1.0 / 16777216.0);
+  // Stream 0 of random.wgsl's generator (rng_hash in common.wgsl): masks match randomFill.
+  return rng_unit(rng_hash(i, p.k0, p.k1, 0u));
 }
 
 @compute @workgroup_size(256)

@@ -1,8 +1,8 @@
 // random.wgsl — counter-based random numbers: element i of a draw with key (k0, k1) is a pure
 // function hash(k0, k1, i), so results are reproducible, order-independent and need no state
 // on the GPU. The same key regenerates the same mask (dropout forward and backward agree).
-// The mixer is a 3-round xorshift-multiply hash (constants from the "lowbias32"/"triple32"
-// family); statistical quality is ample for initialisation, dropout and augmentation.
+// The mixer (rng_hash in common.wgsl) is a 3-round xorshift-multiply hash; statistical quality
+// is ample for initialisation, dropout and augmentation.
 // One thread per element, 256 per workgroup, 2-D grid.
 
 struct Params {
@@ -19,34 +19,16 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
-fn mix32(x0: u32) -> u32 {
-  var x = x0;
-  x = x ^ (x >> 17u); x = x * 0xed5ad4bbu;
-  x = x ^ (x >> 11u); x = x * 0xac4c1b51u;
-  x = x ^ (x >> 15u); x = x * 0x31848babu;
-  x = x ^ (x >> 14u);
-  return x;
-}
-
-fn hash3(i: u32, stream: u32) -> u32 {
-  return mix32(mix32(i ^ mix32(p.k0 + stream * 0x9e3779b9u)) ^ p.k1);
-}
-
-// Uniform in [0, 1) with 24 random bits.
-fn unit(h: u32) -> f32 {
-  return f32(h >> 8u) * (1.0 / 16777216.0);
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = flat_wg(wid, nwg) * 256u + li;
   if (i >= p.n) { return; }
-  let u1 = unit(hash3(i, 0u));
+  let u1 = rng_unit(rng_hash(i, p.k0, p.k1, 0u));
   if (p.mode == 0u) {
     out[i] = p.a + (p.b - p.a) * u1;
   } else if (p.mode == 1u) {
     // Box–Muller; 1 - u1 lies in (0, 1] so the log is finite.
-    let u2 = unit(hash3(i, 1u));
+    let u2 = rng_unit(rng_hash(i, p.k0, p.k1, 1u));
     let r = sqrt(-2.0 * log(1.0 - u1));
     out[i] = p.a + p.b * r * cos(6.283185307179586 * u2);
   } else {
