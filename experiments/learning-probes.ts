@@ -12,7 +12,7 @@
  */
 import * as E from '../src/node.js';
 import { ArbexModel } from '../src/models/arbex/model.js';
-import { TINY, DEFAULT_LOSS } from '../src/models/arbex/config.js';
+import { TINY, DEFAULT_LOSS, resolveConfig } from '../src/models/arbex/config.js';
 import { Linear } from '../src/nn/linear.js';
 import { Adam } from '../src/optim/adam.js';
 import { synthConfig } from '../src/data/synth/generator.js';
@@ -30,7 +30,7 @@ const lr = Number(arg('lr', '1e-3'));
 
 await E.initNodeEngine();
 E.manualSeed(1);
-const cfg = structuredClone(TINY);
+const cfg = resolveConfig(structuredClone(TINY), JSON.parse(arg('config-json', '{}')) as Record<string, unknown>);
 const model = new ArbexModel(cfg);
 const f = model.features;
 const B = 32;

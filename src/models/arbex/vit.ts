@@ -137,7 +137,7 @@ export class VisionTransformer extends Module {
     const v = cfg.vit;
     linearInit = v.init;
     this.cls = this.param('cls_token', truncNormal_(zeros([1, 1, T]), { std: 0.02 }));
-    this.pos = this.param('pos_embed', truncNormal_(zeros([1, tokens + 1, T]), { std: 0.02 }));
+    this.pos = this.param('pos_embed', truncNormal_(zeros([1, tokens + 1, T]), { std: v.posStd }));
     const list = this.child('blocks', new ModuleList());
     this.blocks = Array.from({ length: v.depth }, (_, i) =>
       list.add(new VitBlock(T, v.heads, v.mlpRatio, v.eps, v.depth > 1 ? (v.dropPath * i) / (v.depth - 1) : 0, cfg.releasedVestigial ? tokens + 1 : 0)),
