@@ -8,6 +8,7 @@
  *   no-anchor  arbex without the anchor loss (λ_a = 0)
  *   scope-sample  arbex with the batch-independent attention scope
  *   margin     arbex with the bounded margin anchor loss
+ *   query-released  arbex with the released raw reshape of the landmark queries into heads
  * Writes experiments/results/claim-<tag>.json (every run) and prints a markdown table of
  * mean ± std of clean-label accuracy and macro-F1 over seeds.
  *
@@ -43,6 +44,7 @@ const VARIANTS: Variant[] = [
   { name: 'no-anchor', describe: 'ARBEx without the anchor loss', apply: (j) => void (j.loss = { ...j.loss, lambdaAnchor: 0 }) },
   { name: 'scope-sample', describe: 'ARBEx, attention scope per sample', apply: (j) => void (j.config.head = { ...j.config.head, attentionScope: 'sample' }) },
   { name: 'margin', describe: 'ARBEx, bounded margin anchor loss', apply: (j) => void (j.loss = { ...j.loss, anchorLoss: 'margin' }) },
+  { name: 'query-released', describe: 'ARBEx, landmark queries split by the released raw reshape', apply: (j) => void (j.config.querySplit = 'released-reshape') },
 ];
 
 const outDir = join('experiments', 'results');

@@ -13,7 +13,7 @@ import { NATIVE_SIZE } from '../data/formats/write.js';
 import { className } from '../data/labels.js';
 import type { NumClasses } from '../data/labels.js';
 import type { Sample } from '../data/source.js';
-import { synthConfig } from '../data/synth/generator.js';
+import { DEFAULT_SYNTH, synthConfig } from '../data/synth/generator.js';
 import { parseNoise } from '../data/synth/label-noise.js';
 import { parsePrior } from '../data/synth/priors.js';
 import { encodePng } from '../io/image/png-node.js';
@@ -43,7 +43,8 @@ public dataset layout.
   --seed S           integer seed (default 1); same seed, same bytes
   --gray             grey images (fer2013/ferplus are always grey)
   --classes 7|8      8 adds contempt (default 7)
-  --difficulty D     scale of pose/lighting/occluder variation (default 1)
+  --difficulty D     scale of pose/lighting/occluder variation (0 … 1 hard; default 0.3)
+  --min-intensity I  weakest expression intensity (0 … 1; default 0.6)
 
 inspect: detect the format of DIR, print class counts per split and write a contact sheet.
   --out FILE         contact sheet path (default DIR/contact-sheet.png)
@@ -127,7 +128,7 @@ function formatFlag(p: Parsed, required: boolean): FormatName | undefined {
 }
 
 function synth(args: string[], io: CliIo): number {
-  const p = parseArgs(args, ['out', 'format', 'n', 'prior', 'noise', 'size', 'seed', 'gray', 'classes', 'difficulty']);
+  const p = parseArgs(args, ['out', 'format', 'n', 'prior', 'noise', 'size', 'seed', 'gray', 'classes', 'difficulty', 'min-intensity']);
   if (p.flags.has('help')) {
     io.out(HELP);
     return 0;
@@ -146,7 +147,9 @@ function synth(args: string[], io: CliIo): number {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const difficulty = Number(str(p, 'difficulty') ?? '1');
+  const difficulty = Number(str(p, 'difficulty') ?? String(DEFAULT_SYNTH.difficulty));
+  const minIntensity = Number(str(p, 'min-intensity') ?? String(DEFAULT_SYNTH.minIntensity));
+  if (!(minIntensity >= 0 && minIntensity <= 1)) throw new UsageError(`--min-intensity must be in [0, 1]`);
   if (!(difficulty >= 0)) throw new UsageError(`--difficulty must be a number >= 0`);
   const cfg = synthConfig({
     seed: int(p, 'seed', 0) ?? 1,
@@ -156,6 +159,7 @@ function synth(args: string[], io: CliIo): number {
     prior,
     noise,
     difficulty,
+    minIntensity,
   });
   const t0 = Date.now();
   const written = writeSynthDataset(out, format, cfg, n);

@@ -61,9 +61,8 @@ export interface TrainJobOptions {
 
 export const DEFAULT_JOB: Omit<TrainJobOptions, 'config' | 'out'> = {
   loss: DEFAULT_LOSS,
-  // Moderate synthetic difficulty by default: at full difficulty (1) the 48-pixel tiny model needs
-  // far more epochs than a few minutes allow (see README, "Results").
-  data: { synth: { difficulty: 0.3, minIntensity: 0.6 }, sizes: { train: 2800, val: 350, test: 700 } },
+  // The generator's tuned difficulty (DEFAULT_SYNTH); --difficulty 1 --min-intensity 0.15 is hard.
+  data: { synth: {}, sizes: { train: 2800, val: 350, test: 700 } },
   epochs: 5,
   batchSize: 32,
   optimizer: { name: 'adam', lr: { backbone: 1e-3, head: 1e-3, anchors: 1e-3, attention: 1e-3 }, weightDecay: 0, rho: 0.05 },

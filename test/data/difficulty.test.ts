@@ -1,8 +1,9 @@
 // "Learnable but not trivial": simple classifiers on clean labels must beat chance (14 %) clearly
-// and stay well below 100 %. Features are the ground-truth landmarks aligned on the eyes (a
-// stand-in for what a good network can see); a network on pixels is measured by the trainer.
+// and stay below 100 %. Features are the ground-truth landmarks aligned on the eyes (a stand-in
+// for what a good network can see); a CNN on pixels is measured by experiments/data-difficulty.ts.
+// At the default (tuned) level the linear model must land in the issue's 85–95 % band.
 import { describe, expect, it } from 'vitest';
-import { SynthSource, synthConfig } from '../../src/data/synth/generator.js';
+import { SynthSource, synthConfig, type SynthConfig } from '../../src/data/synth/generator.js';
 
 function aligned(lm: Float32Array): Float64Array {
   let lx = 0, ly = 0, rx = 0, ry = 0;
@@ -20,8 +21,8 @@ function aligned(lm: Float32Array): Float64Array {
   return f;
 }
 
-function dataset(split: 'train' | 'test', n: number): { X: Float64Array[]; y: number[] } {
-  const src = new SynthSource(synthConfig({ seed: 21, size: 48 }), split, n);
+function dataset(over: Partial<SynthConfig>, split: 'train' | 'test', n: number): { X: Float64Array[]; y: number[] } {
+  const src = new SynthSource(synthConfig({ seed: 21, size: 48, ...over }), split, n);
   const X: Float64Array[] = [];
   const y: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -32,11 +33,11 @@ function dataset(split: 'train' | 'test', n: number): { X: Float64Array[]; y: nu
   return { X, y };
 }
 
-describe('synthetic difficulty', () => {
-  it('is learnable but not trivial (nearest centroid and softmax regression on landmarks)', () => {
+function landmarkBaselines(over: Partial<SynthConfig>): { centroid: number; softmax: number } {
+  {
     const C = 7;
-    const tr = dataset('train', 2100);
-    const te = dataset('test', 700);
+    const tr = dataset(over, 'train', 2100);
+    const te = dataset(over, 'test', 700);
     const D = 136;
     const mu = new Float64Array(D), sd = new Float64Array(D);
     for (const x of tr.X) for (let j = 0; j < D; j++) mu[j]! += x[j]! / tr.X.length;
@@ -79,10 +80,24 @@ describe('synthetic difficulty', () => {
     let okL = 0;
     Xte.forEach((x, i) => { const l = logits(x); if (l.indexOf(Math.max(...l)) === te.y[i]) okL++; });
     const accC = okC / Xte.length, accL = okL / Xte.length;
-    console.log(`nearest centroid ${(100 * accC).toFixed(1)} %, softmax regression ${(100 * accL).toFixed(1)} % (chance 14.3 %)`);
-    expect(accC).toBeGreaterThan(0.4);
-    expect(accC).toBeLessThan(0.95);
-    expect(accL).toBeGreaterThan(0.4);
-    expect(accL).toBeLessThan(0.95);
+    console.log(`${JSON.stringify(over)}: nearest centroid ${(100 * accC).toFixed(1)} %, softmax regression ${(100 * accL).toFixed(1)} % (chance 14.3 %)`);
+    return { centroid: accC, softmax: accL };
+  }
+}
+
+describe('synthetic difficulty', () => {
+  it('default level: a linear model on the landmarks reaches 85–95 %, nearest centroid far less', () => {
+    const r = landmarkBaselines({});
+    expect(r.softmax).toBeGreaterThan(0.85);
+    expect(r.softmax).toBeLessThan(0.96);
+    expect(r.centroid).toBeGreaterThan(0.4);
+    expect(r.centroid).toBeLessThan(r.softmax - 0.1);
+  });
+
+  it('hard level (difficulty 1, weak expressions) is learnable but clearly harder', () => {
+    const r = landmarkBaselines({ difficulty: 1, minIntensity: 0.15 });
+    expect(r.softmax).toBeGreaterThan(0.4);
+    expect(r.softmax).toBeLessThan(0.9);
+    expect(r.centroid).toBeGreaterThan(0.3);
   });
 });

@@ -80,7 +80,7 @@ describe('synthetic generator', () => {
     const allowed: Record<number, number> = { 0: 2, 1: 0, 2: 0, 3: 4, 4: 3, 5: 6, 6: 5 };
     expect(Math.abs(flipRate('asym:0.2', (c, l) => allowed[c] === l) - 0.2)).toBeLessThan(0.015);
     // Intensity-dependent: weak expressions are flipped more often than strong ones.
-    const cfg = synthConfig({ noise: parseNoise('intensity:0.3') });
+    const cfg = synthConfig({ noise: parseNoise('intensity:0.3'), minIntensity: 0.15 });
     let weak = 0, weakN = 0, strong = 0, strongN = 0;
     for (let i = 0; i < n; i++) {
       const p = planSample(cfg, 'train', i);

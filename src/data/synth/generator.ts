@@ -31,7 +31,13 @@ export interface SynthConfig {
   noise: NoiseSpec;
   /** Subjects over all splits (80/10/10). */
   numSubjects: number;
-  /** Scales pose, lighting, noise and occluder variation; 1 is the tuned default. */
+  /**
+   * Scales pose, lighting, noise and occluder variation (0 none … 1 hard). The default 0.3 with
+   * minIntensity 0.6 is the tuned level: a linear model on the exact landmarks reaches ~94 % on
+   * clean labels, a plain 4-block CNN on 48-pixel pixels 72 % after 6 epochs and still rising
+   * (test/data/difficulty.test.ts, experiments/data-difficulty.ts). 1 with 0.15 is the hard
+   * setting (~83 % for the landmark model).
+   */
   difficulty: number;
   /** Probability of an occluder at difficulty 1. */
   occluderRate: number;
@@ -49,9 +55,9 @@ export const DEFAULT_SYNTH: SynthConfig = {
   prior: { kind: 'uniform' },
   noise: { kind: 'none' },
   numSubjects: 1000,
-  difficulty: 1,
+  difficulty: 0.3,
   occluderRate: 0.15,
-  minIntensity: 0.15,
+  minIntensity: 0.6,
   auJitter: 0.3,
 };
 
