@@ -90,6 +90,16 @@ export function classCounts(labels: ArrayLike<number>, numClasses: number): Int3
 }
 
 /** Inverse-frequency loss weights w_c = (N / C) / N_c (1 on balanced data, 0 for absent classes). */
+/**
+ * Class weights for the labels a sampler actually delivers in one epoch. With class-balanced
+ * batches these are 1, so the imbalance is corrected once (by the sampler), not twice: weighting
+ * the loss by the dataset's inverse frequencies *and* balancing the batches would push rare
+ * classes ρ times harder than common ones.
+ */
+export function sampledClassWeights(sampler: Sampler, labels: ArrayLike<number>, numClasses: number): Float32Array {
+  return classWeights(Array.from(sampler.epoch(0), (i) => labels[i] as number), numClasses);
+}
+
 export function classWeights(labels: ArrayLike<number>, numClasses: number): Float32Array {
   const counts = classCounts(labels, numClasses);
   let n = 0;

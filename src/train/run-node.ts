@@ -10,7 +10,7 @@ import { manualSeed } from '../tensor/create.js';
 import { ArbexModel } from '../models/arbex/model.js';
 import { type ArbexConfig, type LossConfig, DEFAULT_LOSS } from '../models/arbex/config.js';
 import { ExponentialLR, ReduceLROnPlateau } from '../optim/schedules.js';
-import { classWeights } from '../data/sampler.js';
+import { BalancedSampler, ShuffleSampler, sampledClassWeights } from '../data/sampler.js';
 import { createLoader, type Loader } from '../data/loader.js';
 import type { DataSource } from '../data/source.js';
 import type { PresetName } from '../data/augment/config.js';
@@ -126,7 +126,10 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const expo = opts.schedule === 'exponential' ? new ExponentialLR(stepper.base, 0.98) : null;
   const trainLoader: Loader = createLoader({ source: src.train, batchSize: opts.batchSize, sampler: opts.sampler, augment: opts.augment, size: cfg.inputSize, seed: opts.seed, dropLast: true });
   const evalLoader = (s: DataSource): Loader => createLoader({ source: s, batchSize: 64, sampler: 'sequential', augment: 'eval', size: cfg.inputSize, seed: opts.seed });
-  const weights = classWeights(src.train.labels(), cfg.numClasses);
+  // Inverse-frequency weights of the labels the sampler delivers (all 1 with balanced batches).
+  const trainLabels = src.train.labels();
+  const sampler = opts.sampler === 'balanced' ? new BalancedSampler(trainLabels, cfg.numClasses, opts.seed) : new ShuffleSampler(trainLabels.length, opts.seed);
+  const weights = sampledClassWeights(sampler, trainLabels, cfg.numClasses);
   const totalSteps = opts.epochs * trainLoader.batchesPerEpoch;
   const { resume: _r, quiet: _q, stopAfter: _s, ...persisted } = opts;
   let state: JobState = { options: persisted, epoch: 0, step: 0, history: [], stepLosses: [], best: { valAcc: -1, epoch: -1 }, scheduler: null, seconds: 0 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BalancedSampler, SequentialSampler, ShuffleSampler, classCounts, classWeights } from '../../src/data/sampler.js';
+import { BalancedSampler, SequentialSampler, ShuffleSampler, classCounts, classWeights, sampledClassWeights } from '../../src/data/sampler.js';
 
 function skewed(): Int32Array {
   // 7 classes with counts 700, 300, 150, 80, 40, 20, 10.
@@ -22,6 +22,15 @@ describe('class weights', () => {
     expect(Array.from(classWeights([0, 1, 2, 0, 1, 2], 3))).toEqual([1, 1, 1]);
     expect(classWeights([0, 0, 1], 3)[2]).toBe(0); // absent class: no weight instead of infinity
     expect(Array.from(classCounts([0, 2, 2, 5], 3))).toEqual([1, 0, 2]);
+  });
+
+  it('weights follow what the sampler delivers: 1 with balanced batches, inverse frequency when shuffled', () => {
+    const labels = skewed();
+    const balanced = sampledClassWeights(new BalancedSampler(labels, 7, 4), labels, 7);
+    for (const w of balanced) expect(w).toBeCloseTo(1, 6);
+    const shuffled = sampledClassWeights(new ShuffleSampler(labels.length, 4), labels, 7);
+    expect(Array.from(shuffled)).toEqual(Array.from(classWeights(labels, 7)));
+    expect(shuffled[6]! / shuffled[0]!).toBeCloseTo(70, 4); // 700 vs 10 samples
   });
 });
 
