@@ -5,11 +5,14 @@
  * reaches roughly 85–95 %".
  *
  *   npx tsx experiments/data-difficulty.ts [--difficulty 0.3] [--min-intensity 0.6] [--size 48]
- *        [--train 5600] [--test 700] [--epochs 6] [--lr 2e-3] [--augment standard]
+ *        [--train 5600] [--test 700] [--epochs 6] [--lr 2e-3] [--augment standard] [--cosine]
+ *
+ * --cosine decays the learning rate to 0 over the run (per step) instead of keeping it constant.
  */
 import * as E from '../src/node.js';
 import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear } from '../src/nn/index.js';
 import { Adam } from '../src/optim/adam.js';
+import { CosineWarmupLR } from '../src/optim/schedules.js';
 import { synthConfig } from '../src/data/synth/generator.js';
 import { synthSplits } from '../src/data/synth/splits.js';
 import { createLoader } from '../src/data/loader.js';
@@ -32,6 +35,7 @@ const model = new Sequential(...block(3, 16), ...block(16, 32), ...block(32, 64)
 const opt = new Adam(model.parameters(), { lr: Number(arg('lr', '2e-3')) });
 const common = { batchSize: 64, size, seed: 1 } as const;
 const train = createLoader({ ...common, source: splits.train, sampler: 'shuffle', augment: arg('augment', 'standard') as PresetName, dropLast: true });
+const cosine = process.argv.includes('--cosine') ? new CosineWarmupLR(opt, { warmupSteps: 0, totalSteps: epochs * train.batchesPerEpoch }) : null;
 const test = createLoader({ ...common, source: splits.test, sampler: 'sequential', augment: 'eval' });
 
 const t0 = performance.now();
@@ -41,6 +45,7 @@ for (let ep = 0; ep < epochs; ep++) {
     opt.zeroGrad();
     E.tidy(() => E.backward(E.crossEntropy(model.forward(E.tensor(b.images, [b.size, 3, size, size])), b.labels)));
     opt.step();
+    cosine?.step();
   }
   model.eval();
   let ok = 0, n = 0;

@@ -20,7 +20,7 @@ const SPEC: Record<string, FlagSpec> = {
   augment: { type: 'string', help: 'heavy (default) | standard | none' },
   'no-reliability': { type: 'boolean', help: 'ablation: train on p without reliability balancing' },
   'anchor-loss': { type: 'string', help: 'released (default) | margin' },
-  scope: { type: 'string', help: 'attention correction scope: batch (default, as released) | sample' },
+  scope: { type: 'string', help: 'attention correction scope: sample (default, chosen by measurement) | batch (as released)' },
   'lambda-anchor': { type: 'number', help: 'weight of the anchor loss (default 1)' },
   'lambda-center': { type: 'number', help: 'weight of the center loss (default 1)' },
   prior: { type: 'string', help: 'synthetic class prior: uniform | raf | fer2013 | affectnet | longtail:RHO' },
@@ -78,7 +78,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
     return null;
   }
   const config = loadConfig(f.config as string | undefined);
-  if (f.scope) config.head.attentionScope = oneOf(f.scope, ['batch', 'sample'] as const, 'scope', 'batch');
+  if (f.scope) config.head.attentionScope = oneOf(f.scope, ['batch', 'sample'] as const, 'scope', 'sample');
   const synth: TrainJobOptions['data']['synth'] = {};
   if (f.prior) synth.prior = parsePrior(f.prior as string);
   if (f.noise) synth.noise = parseNoise(f.noise as string);

@@ -77,7 +77,10 @@ const head = (over: Partial<ReliabilityConfig> = {}): ReliabilityConfig => ({
   temperature: 1,
   anchorsPerClass: 1,
   delta: 1,
-  attentionScope: 'batch',
+  // 'sample' by measurement (README, "The claim experiment": +5.2 points clean accuracy, +1.1
+  // macro-F1 over 3 seeds, smaller spread) and because a prediction then never depends on which
+  // other faces share its batch. The released code's 'batch' remains an option.
+  attentionScope: 'sample',
   attentionHeads: 1,
   testTimeCorrection: false,
   confidenceFloor: 1e-6,
