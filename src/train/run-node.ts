@@ -124,12 +124,13 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const stepper = buildOptimizer(model, opts.optimizer);
   const plateau = opts.schedule === 'plateau' ? new ReduceLROnPlateau(stepper.base, { mode: 'max', factor: 0.5, patience: 1 }) : null;
   const expo = opts.schedule === 'exponential' ? new ExponentialLR(stepper.base, 0.98) : null;
-  const trainLoader: Loader = createLoader({ source: src.train, batchSize: opts.batchSize, sampler: opts.sampler, augment: opts.augment, size: cfg.inputSize, seed: opts.seed, dropLast: true });
-  const evalLoader = (s: DataSource): Loader => createLoader({ source: s, batchSize: 64, sampler: 'sequential', augment: 'eval', size: cfg.inputSize, seed: opts.seed });
-  // Inverse-frequency weights of the labels the sampler delivers (all 1 with balanced batches).
+  // One sampler for the loader and the loss weights: inverse frequencies of the labels it
+  // delivers (all 1 with balanced batches).
   const trainLabels = src.train.labels();
   const sampler = opts.sampler === 'balanced' ? new BalancedSampler(trainLabels, cfg.numClasses, opts.seed) : new ShuffleSampler(trainLabels.length, opts.seed);
   const weights = sampledClassWeights(sampler, trainLabels, cfg.numClasses);
+  const trainLoader: Loader = createLoader({ source: src.train, batchSize: opts.batchSize, sampler, augment: opts.augment, size: cfg.inputSize, seed: opts.seed, dropLast: true });
+  const evalLoader = (s: DataSource): Loader => createLoader({ source: s, batchSize: 64, sampler: 'sequential', augment: 'eval', size: cfg.inputSize, seed: opts.seed });
   const totalSteps = opts.epochs * trainLoader.batchesPerEpoch;
   const { resume: _r, quiet: _q, stopAfter: _s, ...persisted } = opts;
   let state: JobState = { options: persisted, epoch: 0, step: 0, history: [], stepLosses: [], best: { valAcc: -1, epoch: -1 }, scheduler: null, seconds: 0 };
