@@ -26,6 +26,7 @@ import { CANONICAL_CLASSES } from '../src/data/labels.js';
 import { augmentPreset } from '../src/data/augment/config.js';
 import type { AugmentConfig, PresetName } from '../src/data/augment/config.js';
 import type { Loader } from '../src/data/loader.js';
+import { accuracy, confusionMatrix } from '../src/train/metrics.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,27 +47,30 @@ const common = { batchSize: 64, size, seed: 1 } as const;
 const train = createLoader({ ...common, source: splits.train, sampler: 'shuffle', augment: arg('augment', 'standard') as PresetName, dropLast: true });
 const cosine = process.argv.includes('--cosine') ? new CosineWarmupLR(opt, { warmupSteps: 0, totalSteps: epochs * train.batchesPerEpoch }) : null;
 const testWhole = createLoader({ ...common, source: splits.test, sampler: 'sequential', augment: 'eval' });
-const matchedEval: AugmentConfig = { ...augmentPreset('eval'), crop: { kind: 'center', resizeRatio: 246 / 224 } };
+// Centre crop at the scale the training preset's random crop uses (none for crop-free presets).
+const trainAug = augmentPreset(arg('augment', 'standard') as PresetName);
+const matchedRatio = trainAug.crop.kind === 'random' ? trainAug.crop.resizeRatio : 1;
+const matchedEval: AugmentConfig = { ...augmentPreset('eval'), crop: { kind: 'center', resizeRatio: matchedRatio } };
 const testMatched = createLoader({ ...common, source: splits.test, sampler: 'sequential', augment: matchedEval });
 const C = synth.numClasses;
 
-/** Clean-label confusion counts [true][predicted] of the model on one test loader. */
-async function confusion(loader: Loader): Promise<number[][]> {
-  const m = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+/** Predicted and clean labels of the model over one test loader. */
+async function predict(loader: Loader): Promise<{ pred: number[]; truth: number[] }> {
+  const pred: number[] = [], truth: number[] = [];
   for (const b of loader) {
-    const pred = E.tidy(() => E.argmax(model.forward(E.tensor(b.images, [b.size, 3, size, size])), 1));
-    const p = await pred.toArray();
-    pred.dispose();
-    for (let i = 0; i < b.size; i++) m[b.cleanLabels[i]!]![p[i]!]!++;
+    const out = E.tidy(() => E.argmax(model.forward(E.tensor(b.images, [b.size, 3, size, size])), 1));
+    pred.push(...(await out.toArray()));
+    out.dispose();
+    truth.push(...b.cleanLabels);
   }
-  return m;
+  return { pred, truth };
 }
-const accuracy = (m: number[][]) => (100 * m.reduce((s, row, i) => s + row[i]!, 0)) / m.flat().reduce((s, x) => s + x, 0);
+const pct = (x: number) => (100 * x).toFixed(1);
 
 const t0 = performance.now();
 for (let ep = 0; ep < epochs; ep++) {
   model.train();
-  let trainOk = 0, trainN = 0;
+  const trainPred: number[] = [], trainTruth: number[] = [];
   for (const b of train.epoch(ep)) {
     opt.zeroGrad();
     const pred = E.tidy(() => {
@@ -76,19 +80,19 @@ for (let ep = 0; ep < epochs; ep++) {
     });
     opt.step();
     cosine?.step();
-    const p = await pred.toArray();
+    trainPred.push(...(await pred.toArray()));
     pred.dispose();
-    for (let i = 0; i < b.size; i++) if (p[i] === b.cleanLabels[i]) trainOk++;
-    trainN += b.size;
+    trainTruth.push(...b.cleanLabels);
   }
   model.eval();
-  const whole = await confusion(testWhole);
-  const matched = await confusion(testMatched);
+  const whole = await predict(testWhole);
+  const matched = await predict(testMatched);
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
-  console.log(`epoch ${ep + 1}: clean test accuracy ${accuracy(whole).toFixed(1)} % (scale-matched ${accuracy(matched).toFixed(1)} %), train ${((100 * trainOk) / trainN).toFixed(1)} % (${secs} s)`);
+  console.log(`epoch ${ep + 1}: clean test accuracy ${pct(accuracy(whole.pred, whole.truth))} % (scale-matched ${pct(accuracy(matched.pred, matched.truth))} %), train ${pct(accuracy(trainPred, trainTruth))} % (${secs} s)`);
   if (ep === epochs - 1) {
+    const m = confusionMatrix(matched.pred, matched.truth, C);
     console.log(`confusion (rows: clean label, columns: predicted; ${CANONICAL_CLASSES.slice(0, C).join(', ')}):`);
-    for (const row of matched) console.log('  ' + row.map((x) => String(x).padStart(4)).join(''));
+    for (let t = 0; t < C; t++) console.log('  ' + Array.from(m.subarray(t * C, (t + 1) * C), (x) => String(x).padStart(4)).join(''));
   }
 }
 process.exit(0);
