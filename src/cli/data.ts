@@ -149,8 +149,8 @@ function synth(args: string[], io: CliIo): number {
   }
   const difficulty = Number(str(p, 'difficulty') ?? String(DEFAULT_SYNTH.difficulty));
   const minIntensity = Number(str(p, 'min-intensity') ?? String(DEFAULT_SYNTH.minIntensity));
-  if (!(minIntensity >= 0 && minIntensity <= 1)) throw new UsageError(`--min-intensity must be in [0, 1]`);
-  if (!(difficulty >= 0)) throw new UsageError(`--difficulty must be a number >= 0`);
+  if (!(minIntensity >= 0 && minIntensity <= 1)) throw new UsageError(`--min-intensity must be a number in [0, 1], got '${str(p, 'min-intensity')}'`);
+  if (!(difficulty >= 0)) throw new UsageError(`--difficulty must be a number >= 0, got '${str(p, 'difficulty')}'`);
   const cfg = synthConfig({
     seed: int(p, 'seed', 0) ?? 1,
     size: int(p, 'size', 8) ?? NATIVE_SIZE[format],

@@ -40,6 +40,8 @@ export interface LoaderOptions {
 export interface Loader extends Iterable<HostBatch> {
   readonly batchesPerEpoch: number;
   readonly samplesPerEpoch: number;
+  /** The index order behind the batches (e.g. to derive loss weights from what it delivers). */
+  readonly sampler: Sampler;
   /** Batches of one epoch; iterating the loader itself gives epoch 0. */
   epoch(epoch: number): Iterable<HostBatch>;
 }
@@ -115,6 +117,7 @@ export function createLoader(o: LoaderOptions): Loader {
   return {
     batchesPerEpoch: batches,
     samplesPerEpoch: perEpoch,
+    sampler,
     epoch,
     [Symbol.iterator]: () => epoch(0),
   };

@@ -89,7 +89,6 @@ export function classCounts(labels: ArrayLike<number>, numClasses: number): Int3
   return counts;
 }
 
-/** Inverse-frequency loss weights w_c = (N / C) / N_c (1 on balanced data, 0 for absent classes). */
 /**
  * Class weights for the labels a sampler actually delivers in one epoch. With class-balanced
  * batches these are 1, so the imbalance is corrected once (by the sampler), not twice: weighting
@@ -100,6 +99,7 @@ export function sampledClassWeights(sampler: Sampler, labels: ArrayLike<number>,
   return classWeights(Array.from(sampler.epoch(0), (i) => labels[i] as number), numClasses);
 }
 
+/** Inverse-frequency loss weights w_c = (N / C) / N_c (1 on balanced data, 0 for absent classes). */
 export function classWeights(labels: ArrayLike<number>, numClasses: number): Float32Array {
   const counts = classCounts(labels, numClasses);
   let n = 0;

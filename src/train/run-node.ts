@@ -10,7 +10,7 @@ import { manualSeed } from '../tensor/create.js';
 import { ArbexModel } from '../models/arbex/model.js';
 import { type ArbexConfig, type LossConfig, DEFAULT_LOSS } from '../models/arbex/config.js';
 import { ExponentialLR, ReduceLROnPlateau } from '../optim/schedules.js';
-import { BalancedSampler, ShuffleSampler, sampledClassWeights } from '../data/sampler.js';
+import { sampledClassWeights } from '../data/sampler.js';
 import { createLoader, type Loader } from '../data/loader.js';
 import type { DataSource } from '../data/source.js';
 import type { PresetName } from '../data/augment/config.js';
@@ -124,12 +124,10 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const stepper = buildOptimizer(model, opts.optimizer);
   const plateau = opts.schedule === 'plateau' ? new ReduceLROnPlateau(stepper.base, { mode: 'max', factor: 0.5, patience: 1 }) : null;
   const expo = opts.schedule === 'exponential' ? new ExponentialLR(stepper.base, 0.98) : null;
-  // One sampler for the loader and the loss weights: inverse frequencies of the labels it
-  // delivers (all 1 with balanced batches).
-  const trainLabels = src.train.labels();
-  const sampler = opts.sampler === 'balanced' ? new BalancedSampler(trainLabels, cfg.numClasses, opts.seed) : new ShuffleSampler(trainLabels.length, opts.seed);
-  const weights = sampledClassWeights(sampler, trainLabels, cfg.numClasses);
-  const trainLoader: Loader = createLoader({ source: src.train, batchSize: opts.batchSize, sampler, augment: opts.augment, size: cfg.inputSize, seed: opts.seed, dropLast: true });
+  const trainLoader: Loader = createLoader({ source: src.train, batchSize: opts.batchSize, sampler: opts.sampler, augment: opts.augment, size: cfg.inputSize, seed: opts.seed, dropLast: true });
+  // Loss weights: inverse frequencies of the labels the loader's sampler delivers (all 1 with
+  // balanced batches, so the imbalance is not corrected twice).
+  const weights = sampledClassWeights(trainLoader.sampler, src.train.labels(), cfg.numClasses);
   const evalLoader = (s: DataSource): Loader => createLoader({ source: s, batchSize: 64, sampler: 'sequential', augment: 'eval', size: cfg.inputSize, seed: opts.seed });
   const totalSteps = opts.epochs * trainLoader.batchesPerEpoch;
   const { resume: _r, quiet: _q, stopAfter: _s, ...persisted } = opts;

@@ -34,55 +34,53 @@ function dataset(over: Partial<SynthConfig>, split: 'train' | 'test', n: number)
 }
 
 function landmarkBaselines(over: Partial<SynthConfig>): { centroid: number; softmax: number } {
-  {
-    const C = 7;
-    const tr = dataset(over, 'train', 2100);
-    const te = dataset(over, 'test', 700);
-    const D = 136;
-    const mu = new Float64Array(D), sd = new Float64Array(D);
-    for (const x of tr.X) for (let j = 0; j < D; j++) mu[j]! += x[j]! / tr.X.length;
-    for (const x of tr.X) for (let j = 0; j < D; j++) sd[j]! += (x[j]! - mu[j]!) ** 2 / tr.X.length;
-    for (let j = 0; j < D; j++) sd[j] = Math.sqrt(sd[j]!) + 1e-9;
-    const z = (x: Float64Array): Float64Array => x.map((v, j) => (v - mu[j]!) / sd[j]!);
-    const Xtr = tr.X.map(z), Xte = te.X.map(z);
+  const C = 7;
+  const tr = dataset(over, 'train', 2100);
+  const te = dataset(over, 'test', 700);
+  const D = 136;
+  const mu = new Float64Array(D), sd = new Float64Array(D);
+  for (const x of tr.X) for (let j = 0; j < D; j++) mu[j]! += x[j]! / tr.X.length;
+  for (const x of tr.X) for (let j = 0; j < D; j++) sd[j]! += (x[j]! - mu[j]!) ** 2 / tr.X.length;
+  for (let j = 0; j < D; j++) sd[j] = Math.sqrt(sd[j]!) + 1e-9;
+  const z = (x: Float64Array): Float64Array => x.map((v, j) => (v - mu[j]!) / sd[j]!);
+  const Xtr = tr.X.map(z), Xte = te.X.map(z);
 
-    const cent = Array.from({ length: C }, () => new Float64Array(D));
-    const cnt = new Array(C).fill(0);
-    Xtr.forEach((x, i) => { cnt[tr.y[i]!]++; for (let j = 0; j < D; j++) cent[tr.y[i]!]![j]! += x[j]!; });
-    cent.forEach((c, k) => c.forEach((v, j) => (c[j] = v / cnt[k])));
-    let okC = 0;
-    Xte.forEach((x, i) => {
-      let best = 0, bd = Infinity;
-      for (let k = 0; k < C; k++) {
-        let d = 0;
-        for (let j = 0; j < D; j++) d += (x[j]! - cent[k]![j]!) ** 2;
-        if (d < bd) { bd = d; best = k; }
-      }
-      if (best === te.y[i]) okC++;
-    });
-
-    const W = Array.from({ length: C }, () => new Float64Array(D + 1));
-    const logits = (x: Float64Array): number[] => W.map((w) => { let s = w[D]!; for (let j = 0; j < D; j++) s += w[j]! * x[j]!; return s; });
-    for (let ep = 0; ep < 40; ep++) {
-      Xtr.forEach((x, i) => {
-        const l = logits(x);
-        const m = Math.max(...l);
-        const e = l.map((v) => Math.exp(v - m));
-        const t = e.reduce((a, b) => a + b);
-        for (let k = 0; k < C; k++) {
-          const g = e[k]! / t - (k === tr.y[i] ? 1 : 0);
-          const w = W[k]!;
-          for (let j = 0; j < D; j++) w[j]! -= 0.01 * (g * x[j]! + 1e-4 * w[j]!);
-          w[D]! -= 0.01 * g;
-        }
-      });
+  const cent = Array.from({ length: C }, () => new Float64Array(D));
+  const cnt = new Array(C).fill(0);
+  Xtr.forEach((x, i) => { cnt[tr.y[i]!]++; for (let j = 0; j < D; j++) cent[tr.y[i]!]![j]! += x[j]!; });
+  cent.forEach((c, k) => c.forEach((v, j) => (c[j] = v / cnt[k])));
+  let okC = 0;
+  Xte.forEach((x, i) => {
+    let best = 0, bd = Infinity;
+    for (let k = 0; k < C; k++) {
+      let d = 0;
+      for (let j = 0; j < D; j++) d += (x[j]! - cent[k]![j]!) ** 2;
+      if (d < bd) { bd = d; best = k; }
     }
-    let okL = 0;
-    Xte.forEach((x, i) => { const l = logits(x); if (l.indexOf(Math.max(...l)) === te.y[i]) okL++; });
-    const accC = okC / Xte.length, accL = okL / Xte.length;
-    console.log(`${JSON.stringify(over)}: nearest centroid ${(100 * accC).toFixed(1)} %, softmax regression ${(100 * accL).toFixed(1)} % (chance 14.3 %)`);
-    return { centroid: accC, softmax: accL };
+    if (best === te.y[i]) okC++;
+  });
+
+  const W = Array.from({ length: C }, () => new Float64Array(D + 1));
+  const logits = (x: Float64Array): number[] => W.map((w) => { let s = w[D]!; for (let j = 0; j < D; j++) s += w[j]! * x[j]!; return s; });
+  for (let ep = 0; ep < 40; ep++) {
+    Xtr.forEach((x, i) => {
+      const l = logits(x);
+      const m = Math.max(...l);
+      const e = l.map((v) => Math.exp(v - m));
+      const t = e.reduce((a, b) => a + b);
+      for (let k = 0; k < C; k++) {
+        const g = e[k]! / t - (k === tr.y[i] ? 1 : 0);
+        const w = W[k]!;
+        for (let j = 0; j < D; j++) w[j]! -= 0.01 * (g * x[j]! + 1e-4 * w[j]!);
+        w[D]! -= 0.01 * g;
+      }
+    });
   }
+  let okL = 0;
+  Xte.forEach((x, i) => { const l = logits(x); if (l.indexOf(Math.max(...l)) === te.y[i]) okL++; });
+  const accC = okC / Xte.length, accL = okL / Xte.length;
+  console.log(`${JSON.stringify(over)}: nearest centroid ${(100 * accC).toFixed(1)} %, softmax regression ${(100 * accL).toFixed(1)} % (chance 14.3 %)`);
+  return { centroid: accC, softmax: accL };
 }
 
 describe('synthetic difficulty', () => {

@@ -33,8 +33,8 @@ export interface SynthConfig {
   numSubjects: number;
   /**
    * Scales pose, lighting, noise and occluder variation (0 none … 1 hard). The default 0.3 with
-   * minIntensity 0.6 is the tuned level: a linear model on the exact landmarks reaches ~94 % on
-   * clean labels, a plain 4-block CNN on 48-pixel pixels 72 % after 6 epochs and still rising
+   * minIntensity 0.6 is the tuned level: on clean labels a linear model on the exact landmarks
+   * reaches ~94 %, a plain 4-block CNN on 64-px images 85 % (82 % at 48 px)
    * (test/data/difficulty.test.ts, experiments/data-difficulty.ts). 1 with 0.15 is the hard
    * setting (~83 % for the landmark model).
    */
