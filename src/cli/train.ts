@@ -23,6 +23,8 @@ const SPEC: Record<string, FlagSpec> = {
   scope: { type: 'string', help: 'attention correction scope: sample (default, chosen by measurement) | batch (as released)' },
   'lambda-anchor': { type: 'number', help: 'weight of the anchor loss (default 1)' },
   'lambda-center': { type: 'number', help: 'weight of the center loss (default 1)' },
+  'lambda-primary': { type: 'number', help: 'weight of an extra NLL on the primary p (released: 0)' },
+  'anchor-space': { type: 'string', help: 'euclidean (released) | sphere (normalised, bounded distances); default from the config' },
   prior: { type: 'string', help: 'synthetic class prior: uniform | raf | fer2013 | affectnet | longtail:RHO' },
   noise: { type: 'string', help: 'synthetic label noise: none | symmetric:R | asymmetric:R | intensity:R' },
   difficulty: { type: 'number', help: 'synthetic pose/lighting/noise/occluder variation (0 none … 1 full; default 0.3)' },
@@ -79,6 +81,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
   }
   const config = loadConfig(f.config as string | undefined);
   if (f.scope) config.head.attentionScope = oneOf(f.scope, ['batch', 'sample'] as const, 'scope', 'sample');
+  if (f['anchor-space']) config.head.anchorSpace = oneOf(f['anchor-space'], ['euclidean', 'sphere'] as const, 'anchor-space', 'euclidean');
   const synth: TrainJobOptions['data']['synth'] = {};
   if (f.prior) synth.prior = parsePrior(f.prior as string);
   if (f.noise) synth.noise = parseNoise(f.noise as string);
@@ -101,6 +104,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
       anchorLoss: oneOf(f['anchor-loss'], ['released', 'margin'] as const, 'anchor-loss', 'released'),
       lambdaAnchor: (f['lambda-anchor'] as number | undefined) ?? 1,
       lambdaCenter: (f['lambda-center'] as number | undefined) ?? 1,
+      lambdaPrimary: (f['lambda-primary'] as number | undefined) ?? DEFAULT_LOSS.lambdaPrimary,
     },
     data: { dir: f.data as string | undefined, synth, sizes, skipBad: Boolean(f['skip-bad']) },
     epochs,

@@ -33,6 +33,27 @@ export interface DispatchSpec {
   workgroups: [number, number?, number?];
 }
 
+/** A pipeline as a dispatch used it: enough to compile and warm it up again without the op. */
+export interface PipelineSpec {
+  key: string;
+  op: string;
+  shader: string;
+  entry: string;
+  constants?: Record<string, number>;
+  /** Byte length of the uniform block (0: none). */
+  paramBytes: number;
+  /** Which of @binding(1), @binding(2), ... the dispatch bound. */
+  slots: boolean[];
+}
+
+/** Time spent making one pipeline ready: creation on the host, then its first (1-workgroup) run. */
+export interface PipelineTiming {
+  key: string;
+  op: string;
+  createMs: number;
+  firstRunMs: number;
+}
+
 export interface Limits {
   maxStorageBuffersPerShaderStage: number;
   maxComputeWorkgroupStorageSize: number;
@@ -53,6 +74,15 @@ export class Runtime {
   /** Wraps every dispatch in an error scope so failures name the exact op (slow; for debugging). */
   debugErrors = false;
 
+  /**
+   * While true, `dispatch` only records the pipeline it would use (see `trace`): nothing is
+   * compiled, encoded or run, so the outputs of the traced code are garbage.
+   */
+  private tracing: Map<string, PipelineSpec> | null = null;
+  /** Pipelines that have run at least once (a software adapter compiles them then). */
+  private warm = new Set<string>();
+  /** How long `warmup` took for each pipeline it prepared (for benchmarks). */
+  readonly pipelineTimings: PipelineTiming[] = [];
   private pipelines = new Map<string, GPUComputePipeline>();
   private modules = new Map<string, GPUShaderModule>();
   private encoder: GPUCommandEncoder | null = null;
@@ -127,23 +157,35 @@ export class Runtime {
     this.device.queue.writeBuffer(buf, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  private pipeline(spec: DispatchSpec): GPUComputePipeline {
+  private static key(spec: { shader: string; entry: string; constants?: Record<string, number> }): string {
     const c = spec.constants;
-    const key = `${spec.shader}|${spec.entry}|${c ? Object.entries(c).map(([k, v]) => `${k}=${v}`).join(',') : ''}`;
-    let p = this.pipelines.get(key);
-    if (p) return p;
-    let module = this.modules.get(spec.shader);
+    return `${spec.shader}|${spec.entry}|${c ? Object.entries(c).map(([k, v]) => `${k}=${v}`).join(',') : ''}`;
+  }
+
+  private shaderModule(shader: string, op: string): GPUShaderModule {
+    let module = this.modules.get(shader);
     if (!module) {
-      const src = SHADERS[spec.shader];
-      if (src === undefined) throw new GpuError(`op '${spec.op}': no shader named '${spec.shader}' in shaders/`);
-      module = this.device.createShaderModule({ code: (SHADERS['common'] ?? '') + '\n' + src, label: spec.shader });
-      this.modules.set(spec.shader, module);
+      const src = SHADERS[shader];
+      if (src === undefined) throw new GpuError(`op '${op}': no shader named '${shader}' in shaders/`);
+      module = this.device.createShaderModule({ code: (SHADERS['common'] ?? '') + '\n' + src, label: shader });
+      this.modules.set(shader, module);
     }
-    p = this.device.createComputePipeline({
+    return module;
+  }
+
+  private pipelineDescriptor(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>, key: string): GPUComputePipelineDescriptor {
+    return {
       label: `${spec.op}:${key}`,
       layout: 'auto',
-      compute: { module, entryPoint: spec.entry, constants: c },
-    });
+      compute: { module: this.shaderModule(spec.shader, spec.op), entryPoint: spec.entry, constants: spec.constants },
+    };
+  }
+
+  private pipeline(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>): GPUComputePipeline {
+    const key = Runtime.key(spec);
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    p = this.device.createComputePipeline(this.pipelineDescriptor(spec, key));
     this.pipelines.set(key, p);
     return p;
   }
@@ -156,8 +198,19 @@ export class Runtime {
     if (x > maxWg || y > maxWg || z > maxWg) {
       throw new GpuError(`op '${spec.op}': dispatch [${x}, ${y}, ${z}] exceeds ${maxWg} workgroups per dimension`);
     }
+    if (this.tracing) {
+      const key = Runtime.key(spec);
+      if (!this.tracing.has(key)) {
+        this.tracing.set(key, {
+          key, op: spec.op, shader: spec.shader, entry: spec.entry, constants: spec.constants,
+          paramBytes: spec.params ? spec.params.bytes().byteLength : 0, slots: spec.buffers.map((b) => b !== null),
+        });
+      }
+      return;
+    }
     this.lastOp = spec.op;
     const pipeline = this.pipeline(spec);
+    this.warm.add(Runtime.key(spec));
     const entries: GPUBindGroupEntry[] = [];
     if (spec.params) {
       // Uniforms go to this submit's slice of the arena, uploaded once at flush. The upload is
@@ -213,6 +266,87 @@ export class Runtime {
       this.pass.end();
       this.pass = null;
     }
+  }
+
+  /**
+   * Runs `fn` with dispatches recorded instead of executed and returns the pipelines it would use,
+   * in first-use order. Host-side work (allocation, shape checks, the autograd graph) still
+   * happens; GPU results are garbage, so `fn` must not keep them. Callers restore any host state
+   * `fn` advances (random keys, optimizer step counts).
+   */
+  async trace(fn: () => void | Promise<void>): Promise<PipelineSpec[]> {
+    if (this.tracing) throw new GpuError('Runtime.trace: already tracing');
+    this.flush();
+    const seen = new Map<string, PipelineSpec>();
+    this.tracing = seen;
+    try {
+      await fn();
+    } finally {
+      this.tracing = null;
+    }
+    return [...seen.values()];
+  }
+
+  /**
+   * Makes pipelines ready before they are needed: creates each (asynchronously) and runs it once
+   * on one workgroup with zeroed uniforms and placeholder buffers. Software adapters (lavapipe)
+   * JIT-compile a pipeline at its first run, seconds each; done here, the first real step runs at
+   * full speed and the caller can show progress. Pipelines already run are skipped.
+   */
+  async warmup(specs: readonly PipelineSpec[], onProgress?: (done: number, total: number, spec: PipelineSpec) => void): Promise<PipelineTiming[]> {
+    const todo = specs.filter((s) => !this.warm.has(s.key));
+    const out: PipelineTiming[] = [];
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    const scratch: GPUBuffer[] = [];
+    const slotBuffer = (i: number): GPUBuffer =>
+      (scratch[i] ??= this.device.createBuffer({ size: 1024, usage: STORAGE_USAGE, label: `warmup slot ${i}` }));
+    let uniforms: GPUBuffer | null = null;
+    try {
+      for (const [n, spec] of todo.entries()) {
+        const t0 = performance.now();
+        const pipeline = await this.pipelineAsync(spec);
+        const t1 = performance.now();
+        const entries: GPUBindGroupEntry[] = [];
+        if (spec.paramBytes > 0) {
+          const size = Math.ceil(spec.paramBytes / UNIFORM_SLOT) * UNIFORM_SLOT;
+          if (!uniforms || uniforms.size < size) {
+            uniforms?.destroy();
+            uniforms = this.device.createBuffer({ size, usage: UNIFORM_USAGE, label: 'warmup uniforms' });
+          }
+          entries.push({ binding: 0, resource: { buffer: uniforms, offset: 0, size } });
+        }
+        spec.slots.forEach((used, i) => {
+          if (used) entries.push({ binding: i + 1, resource: { buffer: slotBuffer(i) } });
+        });
+        const encoder = this.device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+        pass.dispatchWorkgroups(1);
+        pass.end();
+        this.device.queue.submit([encoder.finish()]);
+        await this.device.queue.onSubmittedWorkDone();
+        this.checkErrors();
+        this.warm.add(spec.key);
+        const timing = { key: spec.key, op: spec.op, createMs: t1 - t0, firstRunMs: performance.now() - t1 };
+        out.push(timing);
+        this.pipelineTimings.push(timing);
+        onProgress?.(n + 1, todo.length, spec);
+      }
+    } finally {
+      for (const b of scratch) b?.destroy();
+      uniforms?.destroy();
+    }
+    return out;
+  }
+
+  private async pipelineAsync(spec: PipelineSpec): Promise<GPUComputePipeline> {
+    let p = this.pipelines.get(spec.key);
+    if (p) return p;
+    p = await this.device.createComputePipelineAsync(this.pipelineDescriptor(spec, spec.key));
+    this.pipelines.set(spec.key, p);
+    return p;
   }
 
   /** Submits everything recorded so far. */

@@ -85,6 +85,16 @@ export function manualSeed(seed: number): void {
   drawCounter = 0;
 }
 
+/** The global generator's position, to put back with `setRandomState` (see Runtime.trace). */
+export function randomState(): [number, number] {
+  return [globalSeed, drawCounter];
+}
+
+export function setRandomState([seed, counter]: readonly [number, number]): void {
+  globalSeed = seed >>> 0;
+  drawCounter = counter;
+}
+
 /** A fresh (k0, k1) key: explicit seeds give fixed keys; otherwise the global stream advances. */
 export function randomKey(seed?: number): [number, number] {
   if (seed !== undefined) return [seed >>> 0, 0x85ebca6b];

@@ -16,6 +16,25 @@ export interface EpochRecord {
   lr: number;
   /** Wall time of the epoch (training + validation). */
   seconds: number;
+  /** Reliability balancing over the epoch's training samples, when it was on. */
+  dynamics?: EpochDynamics;
+}
+
+/**
+ * How reliability balancing acted during an epoch: mean confidences of p, t and v, and how often
+ * the corrected distribution's top class differs from the label given — separately for samples
+ * whose given label is wrong (noisy; known for synthetic data) and right (clean).
+ */
+export interface EpochDynamics {
+  cp: number;
+  ct: number;
+  cv: number;
+  noisy: number;
+  noisyChanged: number;
+  /** Of the changed noisy samples, how many moved to their true class. */
+  noisyFixed: number;
+  clean: number;
+  cleanChanged: number;
 }
 
 export type NoteValue = string | number | boolean;
@@ -28,6 +47,8 @@ export interface ReportInput {
   history: EpochRecord[];
   /** Training loss of every optimizer step, in order (plotted against fractional epochs). */
   stepLosses?: ArrayLike<number>;
+  /** Loss terms per step (e.g. classification, anchor, center), each plotted on its own axes. */
+  stepTerms?: { name: string; values: ArrayLike<number | null> }[];
   /** Per-class sample counts per split, e.g. { train: [...], val: [...] }. */
   datasetCounts?: Record<string, ArrayLike<number>>;
   /** Predictions on the held-out split the headline numbers are computed on. */
@@ -138,6 +159,40 @@ function lossFigure(input: ReportInput): ReportFigure | null {
   return { file: 'loss.png', caption: 'Loss', image };
 }
 
+/** One small chart per loss term, so terms of very different scales each stay readable. */
+function termFigures(input: ReportInput): ReportFigure[] {
+  const h = input.history;
+  const first = h.length > 0 ? (h[0] as EpochRecord).epoch : 1;
+  return (input.stepTerms ?? []).flatMap((term) => {
+    const pts = Array.from(term.values, (v, i) => [i, v] as const).filter((p): p is readonly [number, number] => p[1] !== null && Number.isFinite(p[1]));
+    if (pts.length === 0) return [];
+    const perEpoch = h.length > 0 ? term.values.length / h.length : 1;
+    const x = pts.map(([i]) => (h.length > 0 ? first - 1 + (i + 1) / perEpoch : i + 1));
+    const image = lineChart({
+      title: `Loss term: ${term.name}`, xLabel: h.length > 0 ? 'epoch' : 'step', yLabel: term.name,
+      series: [{ name: term.name, x, y: pts.map(([, v]) => v), color: [31, 119, 180] as const }],
+    });
+    const file = `loss-${term.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`;
+    return [{ file, caption: `Loss term: ${term.name}`, image }];
+  });
+}
+
+function dynamicsFigure(input: ReportInput): ReportFigure | null {
+  const h = input.history.filter((r) => r.dynamics);
+  if (h.length === 0) return null;
+  const x = h.map((r) => r.epoch);
+  const d = (f: (e: EpochDynamics) => number) => h.map((r) => f(r.dynamics!));
+  const series = [
+    { name: 'c(p)', x, y: d((e) => e.cp) },
+    { name: 'c(t)', x, y: d((e) => e.ct) },
+    { name: 'c(v)', x, y: d((e) => e.cv) },
+    { name: 'corrected ≠ given, noisy', x, y: d((e) => (e.noisy ? e.noisyChanged / e.noisy : NaN)) },
+    { name: 'corrected ≠ given, clean', x, y: d((e) => (e.clean ? e.cleanChanged / e.clean : NaN)) },
+  ];
+  const image = lineChart({ title: 'Reliability balancing', xLabel: 'epoch', yLabel: 'fraction', series, yRange: [0, 1] });
+  return { file: 'reliability.png', caption: 'Reliability balancing: mean confidences and label changes', image };
+}
+
 function accuracyFigure(input: ReportInput): ReportFigure | null {
   const h = input.history;
   if (h.length === 0) return null;
@@ -224,7 +279,9 @@ export function buildReport(input: ReportInput): BuiltReport {
 
   const figures = [
     lossFigure(input),
+    ...termFigures(input),
     accuracyFigure(input),
+    dynamicsFigure(input),
     summary ? { file: 'confusion.png', caption: `Confusion matrix (${split})`, image: confusionMatrixChart(summary.confusion, classNames, { normalize: true, title: `Confusion matrix (${split}, row-normalised)` }) } : null,
     embeddingFigure(input),
   ].filter((f): f is ReportFigure => f !== null);
@@ -269,6 +326,21 @@ export function buildReport(input: ReportInput): BuiltReport {
   if (history.length > 0) {
     const rows = history.map((r) => [String(r.epoch), num(r.trainLoss), pct(r.trainAcc), num(r.valLoss), pct(r.valAcc), pct(r.valF1), num(r.lr), duration(r.seconds)]);
     parts.push(`## Training history\n\n${table(['Epoch', 'Train loss', 'Train acc', 'Val loss', 'Val acc', 'Val macro-F1', 'LR', 'Time'], rows)}`);
+  }
+  const dyn = history.filter((r) => r.dynamics);
+  if (dyn.length > 0) {
+    const frac = (a: number, b: number): string => (b > 0 ? `${pct(a / b)} (${a}/${b})` : '—');
+    const rows = dyn.map((r) => {
+      const d = r.dynamics!;
+      return [String(r.epoch), d.cp.toFixed(3), d.ct.toFixed(3), d.cv.toFixed(3), frac(d.noisyChanged, d.noisy), frac(d.noisyFixed, d.noisy), frac(d.cleanChanged, d.clean)];
+    });
+    parts.push(
+      '## Reliability balancing at work\n\nPer epoch over the training samples: mean confidences of the primary prediction p, the anchor ' +
+        'correction t and the attention correction v; how often the corrected distribution p̂ picks a class other than the ' +
+        'label given — among samples whose given label is wrong (noisy) and right (clean) — and how often it picks the ' +
+        'true class of a noisy sample.\n\n' +
+        table(['Epoch', 'c(p)', 'c(t)', 'c(v)', 'p̂ ≠ given (noisy)', 'p̂ = true (noisy)', 'p̂ ≠ given (clean)'], rows),
+    );
   }
   if (input.config && Object.keys(input.config).length > 0) {
     parts.push(`## Configuration\n\n${table(['Key', 'Value'], flattenConfig(input.config))}`);

@@ -18,14 +18,17 @@ import { synthConfig, type SynthConfig } from '../data/synth/generator.js';
 import { synthSplits } from '../data/synth/splits.js';
 import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
-import { buildOptimizer, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
+import { buildOptimizer, disposeStep, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint-node.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
 import { JsonlLogger } from './log-node.js';
 import { Progress } from './progress.js';
+import { traceTrainingKernels } from './prepare.js';
+import { runtime } from '../runtime/runtime.js';
 import { summarize } from './metrics.js';
 import { writeReport } from './report-node.js';
-import type { EpochRecord } from './report.js';
+import type { EpochDynamics, EpochRecord } from './report.js';
+import type { HostBatch } from '../data/batch.js';
 import { writeJsonAtomic } from './atomic-node.js';
 
 export interface DataSpec {
@@ -81,6 +84,8 @@ interface JobState {
   step: number;
   history: EpochRecord[];
   stepLosses: number[];
+  /** Each loss term per step (null where a term was not computed, e.g. anchor at τ = 0). */
+  stepTerms?: Record<'classification' | 'primary' | 'anchor' | 'center', (number | null)[]>;
   best: { valAcc: number; epoch: number };
   scheduler: unknown;
   seconds: number;
@@ -141,6 +146,15 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
     if (!opts.quiet) console.log(`resuming from epoch ${state.epoch} (step ${state.step}) in ${opts.out}`);
   }
   writeJsonAtomic(join(opts.out, 'config.json'), persisted);
+  // Compile every kernel the run needs before the first step (a software adapter otherwise
+  // compiles each on first use, minutes on an empty shader cache), shown as its own phase so the
+  // progress bar's rate and ETA measure training only.
+  const tc = performance.now();
+  const kernels = await traceTrainingKernels({ model, optimizer: opts.optimizer, loss: opts.loss, batchSize: opts.batchSize });
+  const compile = opts.quiet ? null : new Progress({ total: kernels.length, label: 'compiling kernels' });
+  const warmed = await runtime().warmup(kernels, (done) => compile?.update(done));
+  compile?.done();
+  if (!opts.quiet && warmed.length > 0) console.log(`compiled ${warmed.length} kernels in ${((performance.now() - tc) / 1000).toFixed(1)} s`);
   const log = new JsonlLogger(join(opts.out, 'train-log.jsonl'));
   let imagesSeen = 0;
   const t0 = performance.now();
@@ -151,6 +165,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
       const te = performance.now();
       const progress = opts.quiet ? null : new Progress({ total: trainLoader.batchesPerEpoch * opts.batchSize, label: `epoch ${epoch + 1}/${opts.epochs}` });
       let lossSum = 0, correct = 0, seen = 0;
+      const dyn = new DynamicsMeter();
       let tData = 0, tStep = 0;
       let tb = performance.now();
       for (const batch of trainLoader.epoch(epoch)) {
@@ -158,8 +173,12 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
         tData += tDataEnd - tb;
         const tau = opts.loss.reliability ? trustRamp(state.step, totalSteps) : 0;
         const r = trainStep({ model, stepper, batch, tau, loss: opts.loss, classWeights: weights, seed: (opts.seed * 1_000_003 + state.step * 7919) >>> 0 });
-        const [total, cls, anchor, center, pred] = await Promise.all([r.total.item(), r.cls.item(), r.anchor?.item() ?? null, r.center?.item() ?? null, r.pred.toArray()]);
-        for (const t of [r.total, r.cls, r.anchor, r.center, r.pred]) t?.dispose();
+        const [total, cls, primary, anchor, center, pred, conf, corrected] = await Promise.all([
+          r.total.item(), r.cls.item(), r.primary?.item() ?? null, r.anchor?.item() ?? null, r.center?.item() ?? null, r.pred.toArray(),
+          r.dynamics?.confidences.toArray() ?? null, r.dynamics?.corrected.toArray() ?? null,
+        ]);
+        disposeStep(r);
+        if (conf && corrected) dyn.add(batch, conf, corrected);
         if (!Number.isFinite(total)) throw new Error(`training diverged at epoch ${epoch + 1} step ${state.step}: loss ${total}`);
         const tStepEnd = performance.now();
         tStep += tStepEnd - tDataEnd;
@@ -170,9 +189,15 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
         seen += batch.size;
         imagesSeen += batch.size;
         state.stepLosses.push(round(total));
+        const terms = (state.stepTerms ??= { classification: [], primary: [], anchor: [], center: [] });
+        terms.classification.push(round(cls));
+        terms.primary.push(primary === null ? null : round(primary));
+        terms.anchor.push(anchor === null ? null : round(anchor));
+        terms.center.push(center === null ? null : round(center));
         const lr = stepper.base.paramGroups[0]!.lr;
         log.log({
-          epoch: epoch + 1, step: state.step, loss: round(total), cls: round(cls), anchor: anchor === null ? null : round(anchor), center: center === null ? null : round(center),
+          epoch: epoch + 1, step: state.step, loss: round(total), cls: round(cls), primary: primary === null ? null : round(primary),
+          anchor: anchor === null ? null : round(anchor), center: center === null ? null : round(center),
           tau: round(tau, 4), lr, acc: round(ok / batch.size, 4), ms_data: round(tDataEnd - tb, 1), ms_step: round(tStepEnd - tDataEnd, 1),
         });
         progress?.tick(batch.size, { loss: total, imagesPerSec: (seen / (tData + tStep)) * 1000 });
@@ -185,6 +210,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
       const rec: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), trainAcc: correct / Math.max(1, seen), valLoss: val.loss, valAcc: vs.accuracy, valF1: vs.macroF1,
         lr: stepper.base.paramGroups[0]!.lr, seconds: (performance.now() - te) / 1000,
+        ...(dyn.samples > 0 ? { dynamics: dyn.result() } : {}),
       };
       state.history.push(rec);
       log.log({ epoch: epoch + 1, val_acc: round(vs.accuracy, 4), val_f1: round(vs.macroF1, 4), val_loss: round(val.loss), train_acc: round(rec.trainAcc, 4), seconds: round(rec.seconds, 2), ms_data_total: round(tData, 0), ms_step_total: round(tStep, 0) });
@@ -211,13 +237,20 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const clean = summarize(test.pred, test.cleanTruth, cfg.numClasses, names);
   const seconds = (performance.now() - t0) / 1000;
   if (opts.report !== false) {
+    // Embeddings and anchors are drawn in the space the anchor distances use.
+    const sphere = cfg.head.anchorSpace === 'sphere';
     const anchors = new Float32Array(await model.head.anchors.toArray());
+    if (sphere) {
+      onSphereRows(anchors, test.dim);
+      if (test.embeddings) onSphereRows(test.embeddings, test.dim);
+    }
     writeReport(opts.out, {
       title: `ARBEx-${cfg.name} on ${opts.data.dir ?? 'synthetic faces'}`,
       classNames: names,
       config: { model: cfg.name, epochs: opts.epochs, batch: opts.batchSize, optimizer: opts.optimizer, loss: opts.loss, sampler: opts.sampler, augment: opts.augment, seed: opts.seed },
       history: state.history,
       stepLosses: state.stepLosses,
+      stepTerms: Object.entries(state.stepTerms ?? {}).map(([name, values]) => ({ name, values })),
       datasetCounts: { train: countLabels(src.train.labels(), cfg.numClasses) },
       test: { pred: test.pred, truth: test.cleanTruth, split: 'test (clean labels)' },
       embeddings: test.embeddings ? { data: test.embeddings, dim: test.dim, labels: test.cleanTruth } : undefined,
@@ -237,6 +270,44 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   stepper.base.dispose();
   model.dispose();
   return result;
+}
+
+/** Scales each row of x [n, dim] to length √dim in place (the 'sphere' anchor space). */
+function onSphereRows(x: Float32Array, dim: number): void {
+  for (let r = 0; r < x.length / dim; r++) {
+    let ss = 0;
+    for (let d = 0; d < dim; d++) ss += x[r * dim + d]! ** 2;
+    const f = Math.sqrt(dim / (ss + 1e-12));
+    for (let d = 0; d < dim; d++) x[r * dim + d]! *= f;
+  }
+}
+
+/** Accumulates EpochDynamics over an epoch's steps. */
+class DynamicsMeter {
+  samples = 0;
+  private conf = [0, 0, 0];
+  private d = { noisy: 0, noisyChanged: 0, noisyFixed: 0, clean: 0, cleanChanged: 0 };
+
+  add(batch: HostBatch, conf: ArrayLike<number>, corrected: ArrayLike<number>): void {
+    for (let k = 0; k < 3; k++) this.conf[k]! += conf[k]! * batch.size;
+    for (let i = 0; i < batch.size; i++) {
+      const given = batch.labels[i]!, truth = batch.cleanLabels[i]!, c = corrected[i]!;
+      if (given !== truth) {
+        this.d.noisy++;
+        if (c !== given) this.d.noisyChanged++;
+        if (c === truth) this.d.noisyFixed++;
+      } else {
+        this.d.clean++;
+        if (c !== given) this.d.cleanChanged++;
+      }
+    }
+    this.samples += batch.size;
+  }
+
+  result(): EpochDynamics {
+    const n = Math.max(1, this.samples);
+    return { cp: this.conf[0]! / n, ct: this.conf[1]! / n, cv: this.conf[2]! / n, ...this.d };
+  }
 }
 
 function countLabels(labels: Int32Array, C: number): number[] {

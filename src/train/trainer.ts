@@ -7,7 +7,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { backward, noGrad } from '../autograd/graph.js';
-import { argmax } from '../ops/reduce.js';
+import { argmax, mean } from '../ops/reduce.js';
+import { concat, reshape } from '../ops/movement.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import { SAM } from '../optim/sam.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -71,10 +72,21 @@ export interface StepInput {
 export interface StepLosses {
   total: Tensor;
   cls: Tensor;
+  primary: Tensor | null;
   anchor: Tensor | null;
   center: Tensor | null;
   /** Argmax of p (for the running training accuracy). */
   pred: Tensor;
+  /**
+   * Reliability balancing at work (null when it is off): batch means of the confidences c(p),
+   * c(t), c(v) as a [3] tensor, and argmax of the corrected p̂ [B] (the label training moves to).
+   */
+  dynamics: { confidences: Tensor; corrected: Tensor } | null;
+}
+
+/** Releases every tensor a training step returned. */
+export function disposeStep(r: StepLosses): void {
+  for (const t of [r.total, r.cls, r.primary, r.anchor, r.center, r.pred, r.dynamics?.confidences, r.dynamics?.corrected]) t?.dispose();
 }
 
 /** The batch's images as an engine tensor [B, C, H, W] (through the data layer's adapter). */
@@ -94,7 +106,11 @@ export function trainStep(s: StepInput): StepLosses {
       const out = s.model.forward(images, s.seed);
       const parts = s.model.loss(out, labels, s.tau, s.loss, s.classWeights);
       backward(parts.total);
-      return { total: parts.total, cls: parts.cls, anchor: parts.anchor, center: parts.center, pred: argmax(out.p, 1) };
+      const rb = parts.rb;
+      const dynamics = rb
+        ? { confidences: noGrad(() => concat([mean(rb.cp), mean(rb.ct), mean(rb.cv)].map((t) => reshape(t, [1])), 0)), corrected: argmax(rb.corrected, 1) }
+        : null;
+      return { total: parts.total, cls: parts.cls, primary: parts.primary, anchor: parts.anchor, center: parts.center, pred: argmax(out.p, 1), dynamics };
     });
   if (s.stepper.sam) return s.stepper.sam.step(forwardBackward);
   s.stepper.base.zeroGrad();

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as E from '../../src/index.js';
-import { attentionCorrection, confidence, reliabilityBalance } from '../../src/models/arbex/reliability.js';
+import { attentionCorrection, confidence, reliabilityBalance, toAnchorSpace } from '../../src/models/arbex/reliability.js';
 import { arbexLoss } from '../../src/models/arbex/losses.js';
 import { engine } from '../helpers/engine.js';
 import { expectClose, gradcheck } from '../helpers/gradcheck.js';
@@ -61,20 +61,30 @@ describe('reliability balancing', () => {
     }
   });
 
-  it('total loss (weighted NLL + τ·anchor + τ·center) vs finite differences, both anchor forms', async () => {
-    for (const form of ['released', 'margin'] as const) {
-      const cfg = { lambdaCls: 1, lambdaAnchor: 0.7, lambdaCenter: 1.3, anchorLoss: form, anchorMargin: 1.2, reliability: true };
+  it('total loss (weighted NLL + τ·anchor + τ·center) vs finite differences, both anchor forms, both anchor spaces', async () => {
+    const variants = [
+      { form: 'released', space: 'euclidean', primary: 0 },
+      { form: 'margin', space: 'euclidean', primary: 0 },
+      { form: 'released', space: 'sphere', primary: 0.6 },
+      { form: 'margin', space: 'sphere', primary: 0 },
+    ] as const;
+    for (const { form, space, primary } of variants) {
+      const cfg = { lambdaCls: 1, lambdaAnchor: 0.7, lambdaCenter: 1.3, anchorLoss: form, anchorMargin: 1.2, reliability: true, lambdaPrimary: primary };
       await gradcheck({
         inputs: [{ shape: [B, C], lo: -2, hi: 2 }, { shape: [B, D] }, { shape: [C, K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }, { shape: [C * K, D] }],
         engine: ([lg, e, a, wq, wk, wv]) => {
+          const s = toAnchorSpace(e!, a!, 0.8, space);
+          const p = E.softmax(lg!);
           const rb = reliabilityBalance({
-            p: E.softmax(lg!), e: e!, anchors: a!, attention: { wq: wq!, wk: wk!, wv: wv! }, labels: Int32Array.from(labels),
-            delta: 1, scope: 'batch', heads: 1, tau: 0.4, confidenceFloor: 1e-6,
+            p, e: s.e, anchors: s.anchors, attention: { wq: wq!, wk: wk!, wv: wv! }, labels: Int32Array.from(labels),
+            delta: s.delta, scope: 'batch', heads: 1, tau: 0.4, confidenceFloor: 1e-6,
           });
-          return arbexLoss(rb, a!, Int32Array.from(labels), cfg, 0.4, D, Float32Array.from(weights)).total;
+          return arbexLoss(rb, s.anchors, Int32Array.from(labels), cfg, 0.4, D, Float32Array.from(weights), p, space).total;
         },
         reference: ([lg, e, a, wq, wk, wv]) =>
-          R.arbexLoss(lg!, e!, a!, wq!, wk!, wv!, labels, weights, 0.4, { delta: 1, scope: 'batch', heads: 1, lambdas: [1, 0.7, 1.3], form, margin: 1.2 }, refPairLoss),
+          R.arbexLoss(lg!, e!, a!, wq!, wk!, wv!, labels, weights, 0.4, {
+            delta: 0.8, scope: 'batch', heads: 1, lambdas: [1, 0.7, 1.3], form, margin: 1.2, sphere: space === 'sphere', primary,
+          }, refPairLoss),
         samples: 30,
       });
     }

@@ -79,22 +79,60 @@ export function reliabilityBalance(
   return { corrected, cp: P.map((p) => confidence(p)), dmin };
 }
 
-/** Total ARBEx loss (released anchor form unless `margin` given). */
-export function arbexLoss(
-  logits: Nd, e: Nd, anchors: Nd, wq: Nd, wk: Nd, wv: Nd, labels: number[], weights: number[], tau: number,
-  opts: { delta: number; scope: 'batch' | 'sample'; heads: number; lambdas: [number, number, number]; form: 'released' | 'margin'; margin: number },
-  anchorLoss: (a: Nd, form: 'released' | 'margin', m: number) => Nd,
-): Nd {
-  const rb = reliabilityBalance(logits, e, anchors, wq, wk, wv, labels, opts.delta, opts.scope, opts.heads, tau);
+/** Rows of x (last axis) scaled to length √D, D = the row length (the 'sphere' anchor space). */
+export function onSphere(x: Nd): Nd {
+  const D = x.shape[x.shape.length - 1]!;
+  const out = nd(x.shape, x.data);
+  for (let r = 0; r < x.data.length / D; r++) {
+    let ss = 0;
+    for (let d = 0; d < D; d++) ss += x.data[r * D + d]! ** 2;
+    const f = Math.sqrt(D) / Math.sqrt(ss + 1e-12);
+    for (let d = 0; d < D; d++) out.data[r * D + d] = x.data[r * D + d]! * f;
+  }
+  return out;
+}
+
+const weightedNll = (dists: number[][], labels: number[], weights: number[]): number => {
   let num = 0, den = 0;
-  rb.corrected.forEach((q, i) => {
+  dists.forEach((q, i) => {
     const w = weights[labels[i]!]!;
     num += -w * Math.log(Math.min(1, Math.max(1e-8, q[labels[i]!]!)));
     den += w;
   });
-  const D = e.shape[1]!;
+  return num / den;
+};
+
+/**
+ * Total ARBEx loss (released anchor form unless `margin` given). `sphere` maps e and the anchors
+ * onto the radius-√D sphere first (δ scaled by √D); `primary` adds that weight × NLL of p.
+ */
+export function arbexLoss(
+  logits: Nd, e0: Nd, anchors0: Nd, wq: Nd, wk: Nd, wv: Nd, labels: number[], weights: number[], tau: number,
+  opts: { delta: number; scope: 'batch' | 'sample'; heads: number; lambdas: [number, number, number]; form: 'released' | 'margin'; margin: number; sphere?: boolean; primary?: number },
+  anchorLoss: (a: Nd, form: 'released' | 'margin', m: number) => Nd,
+): Nd {
+  const D = e0.shape[1]!;
+  const e = opts.sphere ? onSphere(e0) : e0;
+  const anchors = opts.sphere ? onSphere(anchors0) : anchors0;
+  const delta = opts.sphere ? opts.delta * Math.sqrt(D) : opts.delta;
+  const rb = reliabilityBalance(logits, e, anchors, wq, wk, wv, labels, delta, opts.scope, opts.heads, tau);
+  const primary = opts.primary ? opts.primary * weightedNll(rows(logits).map(softmax), labels, weights) : 0;
   const center = rb.cp.reduce((acc, c, i) => acc + c * rb.dmin[i]!, 0) / rb.cp.length / Math.sqrt(D);
-  const la = anchorLoss(anchors, opts.form, opts.margin).data[0]!;
+  let la = anchorLoss(anchors, opts.form, opts.margin).data[0]!;
+  if (opts.sphere && opts.form === 'released') {
+    // On the sphere: −mean over the C(C−1)K pairs of the squared unit-sphere distance.
+    const [C, K] = anchors.shape as [number, number];
+    let s = 0;
+    for (let c = 0; c < C; c++)
+      for (let c2 = 0; c2 < C; c2++)
+        for (let k = 0; k < K; k++) {
+          if (c === c2) continue;
+          let d2 = 0;
+          for (let d = 0; d < D; d++) d2 += (anchors.data[(c * K + k) * D + d]! - anchors.data[(c2 * K + k) * D + d]!) ** 2;
+          s += d2 / D;
+        }
+    la = -s / (C * (C - 1) * K);
+  }
   const [lc, lA, lC] = opts.lambdas;
-  return nd([], [lc * (num / den) + tau * lA * la + tau * lC * center]);
+  return nd([], [lc * weightedNll(rb.corrected, labels, weights) + primary + tau * lA * la + tau * lC * center]);
 }

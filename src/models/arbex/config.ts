@@ -58,6 +58,14 @@ export interface ReliabilityConfig {
   testTimeCorrection: boolean;
   /** Confidence floor (normalised-entropy confidences are clamped to [floor, 1]). */
   confidenceFloor: number;
+  /**
+   * Where anchor distances live. 'euclidean' (released): raw embeddings and anchors, so the
+   * released separation loss can grow anchors without bound and every distance with them (t
+   * turns one-hot, whatever its quality). 'sphere': embeddings and anchors are L2-normalised and
+   * scaled to radius √D, so distances are bounded (≤ 2√D), the separation loss is bounded in
+   * either form, and δ is measured in unit-sphere distance (the kernel gets δ·√D).
+   */
+  anchorSpace: 'euclidean' | 'sphere';
 }
 
 export interface LossConfig {
@@ -68,6 +76,12 @@ export interface LossConfig {
   anchorMargin: number;
   /** Turn the reliability balancing off (ablation): the loss uses p directly. */
   reliability: boolean;
+  /**
+   * Weight of a plain NLL on the primary p next to the loss on the corrected p̂ (released: 0).
+   * With only the p̂ term, p's gradient is scaled by τ·c(p), so an uncertain classifier learns
+   * slowest exactly when the blend hands the prediction to the corrections.
+   */
+  lambdaPrimary: number;
 }
 
 const head = (over: Partial<ReliabilityConfig> = {}): ReliabilityConfig => ({
@@ -84,6 +98,7 @@ const head = (over: Partial<ReliabilityConfig> = {}): ReliabilityConfig => ({
   attentionHeads: 1,
   testTimeCorrection: false,
   confidenceFloor: 1e-6,
+  anchorSpace: 'euclidean',
   ...over,
 });
 
@@ -135,6 +150,7 @@ export const DEFAULT_LOSS: LossConfig = {
   anchorLoss: 'released',
   anchorMargin: 1,
   reliability: true,
+  lambdaPrimary: 0,
 };
 
 /** Spatial sizes of the three scales for a backbone input of `s` (s/4, s/8, s/16 after the stride-2 convs). */

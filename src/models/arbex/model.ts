@@ -14,7 +14,7 @@ import { ImageStream } from './image-stream.js';
 import { WindowCrossAttention } from './window-cross-attention.js';
 import { Fusion, VisionTransformer } from './vit.js';
 import { ArbexHead } from './head.js';
-import { confidence, reliabilityBalance, type BalanceOutputs } from './reliability.js';
+import { confidence, reliabilityBalance, toAnchorSpace, type AnchorSpace, type BalanceOutputs } from './reliability.js';
 import { arbexLoss, probabilityNll, type LossParts } from './losses.js';
 
 /** Called with each stage's name and output (for `arbex summary` and debugging). */
@@ -92,23 +92,30 @@ export class ArbexModel extends Module {
     return { logits, p, e };
   }
 
+  /** The embedding, anchors and δ as the anchor branch sees them (ReliabilityConfig.anchorSpace). */
+  anchorSpace(e: Tensor): AnchorSpace {
+    return toAnchorSpace(e, this.head.anchors, this.cfg.head.delta, this.cfg.head.anchorSpace);
+  }
+
   /** Reliability balancing of a forward pass (training). */
-  balance(out: ArbexOutputs, labels: Tensor | Int32Array, tau: number): BalanceOutputs {
+  balance(out: ArbexOutputs, labels: Tensor | Int32Array, tau: number): BalanceOutputs & { anchors: Tensor } {
     const h = this.cfg.head;
-    return reliabilityBalance({
-      p: out.p, e: out.e, anchors: this.head.anchors, attention: this.head.attentionWeights(), labels,
-      delta: h.delta, scope: h.attentionScope, heads: h.attentionHeads, tau, confidenceFloor: h.confidenceFloor,
+    const a = this.anchorSpace(out.e);
+    const rb = reliabilityBalance({
+      p: out.p, e: a.e, anchors: a.anchors, attention: this.head.attentionWeights(), labels,
+      delta: a.delta, scope: h.attentionScope, heads: h.attentionHeads, tau, confidenceFloor: h.confidenceFloor,
     });
+    return { ...rb, anchors: a.anchors };
   }
 
   /** The training loss: full ARBEx, or plain weighted NLL of p when reliability is off. */
   loss(out: ArbexOutputs, labels: Tensor | Int32Array, tau: number, lossCfg: LossConfig, weights?: Tensor | Float32Array): LossParts & { rb: BalanceOutputs | null } {
     if (!lossCfg.reliability) {
       const cls = probabilityNll(out.p, labels, weights);
-      return { total: mul(cls, lossCfg.lambdaCls), cls, anchor: null, center: null, rb: null };
+      return { total: mul(cls, lossCfg.lambdaCls), cls, primary: null, anchor: null, center: null, rb: null };
     }
     const rb = this.balance(out, labels, tau);
-    return { ...arbexLoss(rb, this.head.anchors, labels, lossCfg, tau, this.head.dim, weights), rb };
+    return { ...arbexLoss(rb, rb.anchors, labels, lossCfg, tau, this.head.dim, weights, out.p, this.cfg.head.anchorSpace), rb };
   }
 
   /**
@@ -119,7 +126,8 @@ export class ArbexModel extends Module {
     const out = this.forward(images);
     const cp = confidence(out.p, this.cfg.head.confidenceFloor);
     if (!this.cfg.head.testTimeCorrection) return { probs: out.p, confidence: cp, e: out.e };
-    const { t } = anchorMatch(out.e, this.head.anchors, null, this.cfg.head.delta);
+    const a = this.anchorSpace(out.e);
+    const { t } = anchorMatch(a.e, a.anchors, null, a.delta);
     return { probs: add(mul(cp, out.p), mul(sub(1, cp), t)), confidence: cp, e: out.e };
   }
 }

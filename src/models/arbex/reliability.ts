@@ -5,7 +5,7 @@
  * serves the module, the tests and the gradient checks.
  */
 import type { Tensor } from '../../tensor/tensor.js';
-import { add, clamp, div, log, mul, neg, sub } from '../../ops/elementwise.js';
+import { add, clamp, div, log, mul, neg, sqrt, sub } from '../../ops/elementwise.js';
 import { sum } from '../../ops/reduce.js';
 import { matmul } from '../../ops/matmul.js';
 import { softmax } from '../../ops/softmax.js';
@@ -52,6 +52,24 @@ export function attentionCorrection(e: Tensor, w: AttentionWeights, C: number, K
     out = reshape(matmul(a, col(v)), [B, J]);
   }
   return sum(reshape(softmax(out, -1), [B, C, K]), 2);
+}
+
+export interface AnchorSpace {
+  e: Tensor;
+  anchors: Tensor;
+  delta: number;
+}
+
+/**
+ * The embedding e [B, D], anchors [C, K, D] and δ as the anchor branch uses them: unchanged
+ * ('euclidean', released), or each row L2-normalised and scaled to radius √D with δ scaled alike
+ * ('sphere'): distances are then bounded by 2√D and δ reads as a unit-sphere distance.
+ */
+export function toAnchorSpace(e: Tensor, anchors: Tensor, delta: number, space: 'euclidean' | 'sphere'): AnchorSpace {
+  if (space === 'euclidean') return { e, anchors, delta };
+  const r = Math.sqrt(e.shape[e.rank - 1]!);
+  const onSphere = (x: Tensor): Tensor => mul(div(x, sqrt(add(sum(mul(x, x), -1, { keepDims: true }), 1e-12))), r);
+  return { e: onSphere(e), anchors: onSphere(anchors), delta: delta * r };
 }
 
 export interface BalanceInputs {
