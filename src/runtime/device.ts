@@ -35,7 +35,14 @@ export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
   const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
-  return new Runtime(device, desc, adapter);
+  const rt = new Runtime(device, desc, adapter);
+  // Warm-up lanes (Runtime.warmup): a fresh adapter per device, since an adapter makes only one.
+  rt.spawnDevice = async () => {
+    const a = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    if (!a) throw new NoAdapterError('no WebGPU adapter for a warm-up device');
+    return a.requestDevice({ requiredLimits, requiredFeatures });
+  };
+  return rt;
 }
 
 /** Browser (or any host that provides `navigator.gpu`): initialises and installs the runtime. */

@@ -8,7 +8,7 @@
  */
 import { BufferPool, type PoolStats } from './pool.js';
 import { GpuError } from './errors.js';
-import { SHADERS } from './shaders.gen.js';
+import { PipelineWarmer, shaderCode, type WarmSpec } from './warmup.js';
 import type { Params } from './params.js';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -34,17 +34,7 @@ export interface DispatchSpec {
 }
 
 /** A pipeline as a dispatch used it: enough to compile and warm it up again without the op. */
-export interface PipelineSpec {
-  key: string;
-  op: string;
-  shader: string;
-  entry: string;
-  constants?: Record<string, number>;
-  /** Byte length of the uniform block (0: none). */
-  paramBytes: number;
-  /** Which of @binding(1), @binding(2), ... the dispatch bound. */
-  slots: boolean[];
-}
+export type PipelineSpec = WarmSpec;
 
 /** Time spent making one pipeline ready: creation on the host, then its first (1-workgroup) run. */
 export interface PipelineTiming {
@@ -165,9 +155,7 @@ export class Runtime {
   private shaderModule(shader: string, op: string): GPUShaderModule {
     let module = this.modules.get(shader);
     if (!module) {
-      const src = SHADERS[shader];
-      if (src === undefined) throw new GpuError(`op '${op}': no shader named '${shader}' in shaders/`);
-      module = this.device.createShaderModule({ code: (SHADERS['common'] ?? '') + '\n' + src, label: shader });
+      module = this.device.createShaderModule({ code: shaderCode(shader, op), label: shader });
       this.modules.set(shader, module);
     }
     return module;
@@ -288,55 +276,71 @@ export class Runtime {
   }
 
   /**
-   * Makes pipelines ready before they are needed: creates each (asynchronously) and runs it once
-   * on one workgroup with zeroed uniforms and placeholder buffers. Software adapters (lavapipe)
-   * JIT-compile a pipeline at its first run, seconds each; done here, the first real step runs at
-   * full speed and the caller can show progress. Pipelines already run are skipped.
+   * Extra devices for `warmup` (set by the engine's initialiser where it can make them): a
+   * software adapter compiles on each device's own queue thread, so lanes compile in parallel.
    */
-  async warmup(specs: readonly PipelineSpec[], onProgress?: (done: number, total: number, spec: PipelineSpec) => void): Promise<PipelineTiming[]> {
+  spawnDevice: (() => Promise<GPUDevice>) | null = null;
+
+  /**
+   * Makes pipelines ready before they are needed: creates each and runs it once on one workgroup
+   * with zeroed uniforms and placeholder buffers (see warmup.ts), reporting progress. With
+   * `lanes` > 1 and `spawnDevice` set, extra devices take a share of the list in parallel; their
+   * results reach this device through the driver's shader cache, so each such pipeline is then
+   * run once here too (cheap when the cache hit). Pipelines already run are skipped.
+   */
+  async warmup(
+    specs: readonly PipelineSpec[],
+    onProgress?: (done: number, total: number, spec: PipelineSpec) => void,
+    opts: { lanes?: number } = {},
+  ): Promise<PipelineTiming[]> {
     const todo = specs.filter((s) => !this.warm.has(s.key));
-    const out: PipelineTiming[] = [];
+    if (todo.length === 0) return [];
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
-    const scratch: GPUBuffer[] = [];
-    const slotBuffer = (i: number): GPUBuffer =>
-      (scratch[i] ??= this.device.createBuffer({ size: 1024, usage: STORAGE_USAGE, label: `warmup slot ${i}` }));
-    let uniforms: GPUBuffer | null = null;
-    try {
-      for (const [n, spec] of todo.entries()) {
+    const main = new PipelineWarmer(this.device);
+    const helpers: PipelineWarmer[] = [];
+    const lanes = Math.max(1, Math.min(opts.lanes ?? 1, todo.length));
+    if (lanes > 1 && this.spawnDevice) {
+      for (let i = 1; i < lanes; i++) helpers.push(new PipelineWarmer(await this.spawnDevice()));
+    }
+    const out: PipelineTiming[] = [];
+    const seeded: PipelineSpec[] = [];
+    let next = 0, done = 0;
+    const report = (spec: PipelineSpec, t0: number, t1: number): void => {
+      const timing = { key: spec.key, op: spec.op, createMs: t1 - t0, firstRunMs: performance.now() - t1 };
+      out.push(timing);
+      this.pipelineTimings.push(timing);
+      onProgress?.(++done, todo.length, spec);
+    };
+    const lane = async (w: PipelineWarmer, isMain: boolean): Promise<void> => {
+      while (next < todo.length) {
+        const spec = todo[next++]!;
         const t0 = performance.now();
-        const pipeline = await this.pipelineAsync(spec);
+        const pipeline = isMain ? await this.pipelineAsync(spec) : await w.create(spec);
         const t1 = performance.now();
-        const entries: GPUBindGroupEntry[] = [];
-        if (spec.paramBytes > 0) {
-          const size = Math.ceil(spec.paramBytes / UNIFORM_SLOT) * UNIFORM_SLOT;
-          if (!uniforms || uniforms.size < size) {
-            uniforms?.destroy();
-            uniforms = this.device.createBuffer({ size, usage: UNIFORM_USAGE, label: 'warmup uniforms' });
-          }
-          entries.push({ binding: 0, resource: { buffer: uniforms, offset: 0, size } });
+        await w.runOnce(pipeline, spec);
+        if (isMain) {
+          this.checkErrors();
+          this.warm.add(spec.key);
+        } else {
+          seeded.push(spec);
         }
-        spec.slots.forEach((used, i) => {
-          if (used) entries.push({ binding: i + 1, resource: { buffer: slotBuffer(i) } });
-        });
-        const encoder = this.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-        pass.dispatchWorkgroups(1);
-        pass.end();
-        this.device.queue.submit([encoder.finish()]);
-        await this.device.queue.onSubmittedWorkDone();
+        report(spec, t0, t1);
+      }
+    };
+    try {
+      await Promise.all([lane(main, true), ...helpers.map((h) => lane(h, false))]);
+      for (const spec of seeded) {
+        await main.runOnce(await this.pipelineAsync(spec), spec);
         this.checkErrors();
         this.warm.add(spec.key);
-        const timing = { key: spec.key, op: spec.op, createMs: t1 - t0, firstRunMs: performance.now() - t1 };
-        out.push(timing);
-        this.pipelineTimings.push(timing);
-        onProgress?.(n + 1, todo.length, spec);
       }
     } finally {
-      for (const b of scratch) b?.destroy();
-      uniforms?.destroy();
+      main.destroy();
+      for (const h of helpers) {
+        h.destroy();
+        h.device.destroy();
+      }
     }
     return out;
   }

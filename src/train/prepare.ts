@@ -21,6 +21,8 @@ export interface PrepareOptions {
   batchSize: number;
   /** Also prepare the evaluation path (model.predict), default true. */
   evaluation?: boolean;
+  /** Parallel warm-up devices (Runtime.warmup); default 1. */
+  lanes?: number;
   onProgress?: (done: number, total: number, spec: PipelineSpec) => void;
 }
 
@@ -66,5 +68,5 @@ export async function traceTrainingKernels(o: Omit<PrepareOptions, 'onProgress'>
 /** Traces a training step (see above), then compiles and runs once every pipeline it uses. */
 export async function prepareTrainingKernels(o: PrepareOptions): Promise<PipelineTiming[]> {
   const specs = await traceTrainingKernels(o);
-  return runtime().warmup(specs, o.onProgress);
+  return runtime().warmup(specs, o.onProgress, { lanes: o.lanes });
 }

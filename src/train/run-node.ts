@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { initNodeEngine } from '../runtime/device-node.js';
 import { manualSeed } from '../tensor/create.js';
 import { ArbexModel } from '../models/arbex/model.js';
@@ -152,7 +153,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const tc = performance.now();
   const kernels = await traceTrainingKernels({ model, optimizer: opts.optimizer, loss: opts.loss, batchSize: opts.batchSize });
   const compile = opts.quiet ? null : new Progress({ total: kernels.length, label: 'compiling kernels' });
-  const warmed = await runtime().warmup(kernels, (done) => compile?.update(done));
+  const warmed = await runtime().warmup(kernels, (done) => compile?.update(done), { lanes: Math.min(2, availableParallelism()) });
   compile?.done();
   if (!opts.quiet && warmed.length > 0) console.log(`compiled ${warmed.length} kernels in ${((performance.now() - tc) / 1000).toFixed(1)} s`);
   const log = new JsonlLogger(join(opts.out, 'train-log.jsonl'));

@@ -4,6 +4,8 @@ import { ArbexModel, FeatureExtractor } from '../../src/models/arbex/model.js';
 import { FULL, TINY, DEFAULT_LOSS, resolveConfig } from '../../src/models/arbex/config.js';
 import { summarizeModel } from '../../src/models/arbex/summary.js';
 import { engine } from '../helpers/engine.js';
+import { buildOptimizer, disposeStep, trainStep } from '../../src/train/trainer.js';
+import { prepareTrainingKernels } from '../../src/train/prepare.js';
 
 beforeAll(engine);
 
@@ -81,6 +83,34 @@ describe('ARBEx tiny', () => {
     expect(E.liveTensorCount()).toBe(live);
     expect(E.runtime().stats().buffersCreated).toBe(created);
     model.dispose();
+  });
+
+  it('kernel preparation: the traced step needs no further compilation and changes no result', async () => {
+    const spec = { name: 'adam' as const, lr: { backbone: 1e-3, head: 1e-3, anchors: 1e-3, attention: 1e-3 }, weightDecay: 0, rho: 0.05 };
+    const batch = {
+      size: 4, channels: 3, height: TINY.inputSize, width: TINY.inputSize, numClasses: 7,
+      images: Float32Array.from({ length: 4 * 3 * TINY.inputSize ** 2 }, (_, i) => Math.sin(i * 0.37)),
+      labels: Int32Array.from([0, 3, 5, 6]), cleanLabels: Int32Array.from([0, 3, 5, 6]), indices: Int32Array.from([0, 1, 2, 3]),
+    };
+    const run = async (prepare: boolean): Promise<number[]> => {
+      E.manualSeed(21);
+      const model = new ArbexModel(structuredClone(TINY));
+      const stepper = buildOptimizer(model, spec);
+      if (prepare) await prepareTrainingKernels({ model, optimizer: spec, loss: DEFAULT_LOSS, batchSize: 4 });
+      const compiled = E.runtime().stats().pipelines;
+      const losses: number[] = [];
+      for (let s = 0; s < 2; s++) {
+        const r = trainStep({ model, stepper, batch, tau: 0.5, loss: DEFAULT_LOSS, seed: 100 + s });
+        losses.push(await r.total.item());
+        disposeStep(r);
+      }
+      if (prepare) expect(E.runtime().stats().pipelines).toBe(compiled);
+      stepper.base.dispose();
+      model.dispose();
+      return losses;
+    };
+    const prepared = await run(true);
+    expect(prepared).toEqual(await run(false));
   });
 
   it('rejects wrong input shapes and inconsistent configs with clear errors', () => {
