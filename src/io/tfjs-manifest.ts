@@ -87,6 +87,8 @@ function byteLength(w: TfjsWeightSpec): number {
   return n * VALUE_BYTES[w.quantization ? w.quantization.dtype : w.dtype]!;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function decodeWeight(w: TfjsWeightSpec, raw: Uint8Array): HostTensor {
   const n = w.shape.reduce((a, b) => a * b, 1);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -98,8 +100,9 @@ function decodeWeight(w: TfjsWeightSpec, raw: Uint8Array): HostTensor {
     if (w.dtype === 'int32') return { shape: w.shape, data: Int32Array.from({ length: n }, (_, i) => Math.round(read(i) * scale + min)) };
     return { shape: w.shape, data: Float32Array.from({ length: n }, (_, i) => read(i) * scale + min) };
   }
-  if (w.dtype === 'float32') return { shape: w.shape, data: Float32Array.from({ length: n }, (_, i) => dv.getFloat32(4 * i, true)) };
-  if (w.dtype === 'int32') return { shape: w.shape, data: Int32Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true)) };
+  // On little-endian hosts (all current ones) the bytes are the values: one aligned copy.
+  if (w.dtype === 'float32') return { shape: w.shape, data: LITTLE_ENDIAN ? new Float32Array(raw.slice().buffer) : Float32Array.from({ length: n }, (_, i) => dv.getFloat32(4 * i, true)) };
+  if (w.dtype === 'int32') return { shape: w.shape, data: LITTLE_ENDIAN ? new Int32Array(raw.slice().buffer) : Int32Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true)) };
   return { shape: w.shape, data: Uint32Array.from(raw) }; // bool
 }
 

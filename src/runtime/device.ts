@@ -4,11 +4,14 @@
  */
 import { NoAdapterError } from './errors.js';
 import { Runtime, setRuntime } from './runtime.js';
+import type { PoolLimits } from './pool.js';
 
 export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Extra hint appended to the no-adapter error (Node adds what to install). */
   installHint?: string;
+  /** Bound on idle pooled GPU memory (default 64 MiB, buffers unused for 64 submits); see `Runtime.setPoolLimits`. */
+  pool?: Partial<PoolLimits>;
 }
 
 const WANTED_LIMITS = [
@@ -35,7 +38,7 @@ export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
   const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
-  return new Runtime(device, desc, adapter);
+  return new Runtime(device, desc, adapter, opts.pool);
 }
 
 /** Browser (or any host that provides `navigator.gpu`): initialises and installs the runtime. */

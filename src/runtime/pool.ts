@@ -9,6 +9,12 @@
  * barriers between them, so a later kernel writing it cannot overtake earlier readers. It may
  * not be the target of `queue.writeBuffer` (an upload) until the encoder is submitted, because
  * uploads execute before the whole encoder; `clean` acquisitions therefore skip `pending`.
+ *
+ * Idle memory is bounded: when more than `maxIdleBytes` sit in the pool after a submit, buffers
+ * that have not been reused for `minIdleSubmits` submits are destroyed, least recently released
+ * first. Buffers a training loop reuses every step never age that far, so steady-state training
+ * creates no buffers; what a different phase (e.g. evaluation at another batch size) left
+ * behind is released once the work moves on. `trim()` releases all idle buffers at once.
  */
 export interface PoolStats {
   /** GPUBuffers ever created by this pool. Constant in steady-state training. */
@@ -21,6 +27,23 @@ export interface PoolStats {
   /** Buffers idle in the pool, ready for reuse. */
   buffersPooled: number;
   bytesPooled: number;
+  /** Idle buffers destroyed so far (by `trim()` or the idle bound). */
+  buffersReleased: number;
+}
+
+export interface PoolLimits {
+  /** Idle bytes the pool may keep before it releases old buffers (default 64 MiB). */
+  maxIdleBytes: number;
+  /** Submits a buffer must have stayed unused before it may be released (default 64). */
+  minIdleSubmits: number;
+}
+
+export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = { maxIdleBytes: 64 * 2 ** 20, minIdleSubmits: 64 };
+
+interface IdleBuffer {
+  buf: GPUBuffer;
+  /** Submit count when it became reusable. */
+  since: number;
 }
 
 export function bucketSize(bytes: number): number {
@@ -32,7 +55,7 @@ export function bucketSize(bytes: number): number {
 }
 
 export class BufferPool {
-  private free = new Map<string, GPUBuffer[]>();
+  private free = new Map<string, IdleBuffer[]>();
   private pending = new Map<string, GPUBuffer[]>();
   private pendingCount = 0;
   private inUse = new Map<GPUBuffer, number>();
@@ -40,8 +63,27 @@ export class BufferPool {
   private pooledBytes = 0;
   private usedBytes = 0;
   private peakBytes = 0;
+  private submits = 0;
+  private released = 0;
+  private limits: PoolLimits;
 
-  constructor(private device: GPUDevice) {}
+  constructor(private device: GPUDevice, limits: Partial<PoolLimits> = {}) {
+    this.limits = { ...DEFAULT_POOL_LIMITS };
+    this.setLimits(limits);
+  }
+
+  /** Changes the idle-memory bound (takes effect at the next submit). */
+  setLimits(limits: Partial<PoolLimits>): void {
+    const next = { ...this.limits, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+    for (const [k, v] of Object.entries(next)) {
+      if (!(typeof v === 'number' && v >= 0)) throw new RangeError(`BufferPool: ${k} must be a number >= 0, got ${JSON.stringify(v)}`);
+    }
+    this.limits = next;
+  }
+
+  getLimits(): PoolLimits {
+    return { ...this.limits };
+  }
 
   /** `clean`: the buffer will be uploaded to with writeBuffer (see class comment). */
   acquire(bytes: number, usage: GPUBufferUsageFlags, label: string, clean = false): GPUBuffer {
@@ -49,7 +91,7 @@ export class BufferPool {
     const key = `${usage}:${size}`;
     let buf = clean ? undefined : this.pending.get(key)?.pop();
     if (buf) this.pendingCount--;
-    else buf = this.free.get(key)?.pop();
+    else buf = this.free.get(key)?.pop()?.buf;
     if (buf) {
       this.pooledBytes -= size;
     } else {
@@ -81,15 +123,41 @@ export class BufferPool {
     for (const [key, bufs] of this.pending) {
       let list = this.free.get(key);
       if (!list) this.free.set(key, (list = []));
-      list.push(...bufs);
+      for (const buf of bufs) list.push({ buf, since: this.submits });
     }
     this.pending.clear();
     this.pendingCount = 0;
+    this.submits++;
+    if (this.pooledBytes > this.limits.maxIdleBytes) this.releaseIdle();
+  }
+
+  /** Destroys buffers idle for `minIdleSubmits` submits, oldest first, until under the bound. */
+  private releaseIdle(): void {
+    const old: IdleBuffer[] = [];
+    for (const list of this.free.values()) for (const e of list) if (this.submits - e.since >= this.limits.minIdleSubmits) old.push(e);
+    if (!old.length) return;
+    old.sort((a, b) => a.since - b.since);
+    const drop = new Set<GPUBuffer>();
+    for (const e of old) {
+      if (this.pooledBytes <= this.limits.maxIdleBytes) break;
+      drop.add(e.buf);
+      this.pooledBytes -= e.buf.size;
+    }
+    for (const [key, list] of this.free) {
+      const kept = list.filter((e) => !drop.has(e.buf));
+      if (kept.length) this.free.set(key, kept);
+      else this.free.delete(key);
+    }
+    for (const b of drop) b.destroy();
+    this.released += drop.size;
   }
 
   /** Destroys idle buffers (e.g. between benchmark phases). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) {
+      for (const e of list) e.buf.destroy();
+      this.released += list.length;
+    }
     this.free.clear();
     this.pooledBytes = 0;
     for (const l of this.pending.values()) for (const b of l) this.pooledBytes += b.size;
@@ -109,6 +177,7 @@ export class BufferPool {
       peakBytesInUse: this.peakBytes,
       buffersPooled: pooled,
       bytesPooled: this.pooledBytes,
+      buffersReleased: this.released,
     };
   }
 }
