@@ -114,6 +114,14 @@ export function tfjsToStateDict(module: Module, weights: ReadonlyMap<string, Hos
       prefix = prefix ? `${prefix}.pointwise` : 'pointwise';
       name = `${prefix}.${leaf}`;
     }
+    // A DepthwiseConv2D layer's `depthwise_kernel` is a plain depthwise Conv2d's weight here.
+    if (!targets.has(name) && name.endsWith('depthwise.weight')) {
+      const owner = name.slice(0, -'depthwise.weight'.length).replace(/\.$/, '');
+      if (modules.get(owner) instanceof Conv2d) {
+        prefix = owner;
+        name = owner ? `${owner}.weight` : 'weight';
+      }
+    }
     const want = targets.get(name);
     if (!want) {
       unused.push(`${tfName} (→ ${name})`);
