@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 /**
  * arbex-webgpu — the public API, host-independent (browsers, workers, Node).
  *
