@@ -10,7 +10,7 @@ export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Extra hint appended to the no-adapter error (Node adds what to install). */
   installHint?: string;
-  /** Bound on idle pooled GPU memory (default 64 MiB, buffers unused for 64 submits); see `Runtime.setPoolLimits`. */
+  /** Bound on idle pooled GPU memory (default 64 MiB; buffers unused for 64 submits and 5 s go); see `Runtime.setPoolLimits`. */
   pool?: Partial<PoolLimits>;
 }
 

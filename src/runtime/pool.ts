@@ -11,10 +11,12 @@
  * uploads execute before the whole encoder; `clean` acquisitions therefore skip `pending`.
  *
  * Idle memory is bounded: when more than `maxIdleBytes` sit in the pool after a submit, buffers
- * that have not been reused for `minIdleSubmits` submits are destroyed, least recently released
- * first. Buffers a training loop reuses every step never age that far, so steady-state training
- * creates no buffers; what a different phase (e.g. evaluation at another batch size) left
- * behind is released once the work moves on. `trim()` releases all idle buffers at once.
+ * that have been idle for both `minIdleSubmits` submits and `minIdleMs` milliseconds are
+ * destroyed, least recently released first. A training loop reuses its buffers every step, and a
+ * step stays under one of the two ages (ARBEx-tiny: ~5 submits; a long step on a slow adapter:
+ * many seconds but still few submits), so steady-state training creates no buffers; what a
+ * different phase (e.g. evaluation at another batch size) left behind is released once the work
+ * moves on. `trim()` releases all idle buffers at once.
  */
 export interface PoolStats {
   /** GPUBuffers ever created by this pool. Constant in steady-state training. */
@@ -36,14 +38,17 @@ export interface PoolLimits {
   maxIdleBytes: number;
   /** Submits a buffer must have stayed unused before it may be released (default 64). */
   minIdleSubmits: number;
+  /** ... and milliseconds (default 5000). */
+  minIdleMs: number;
 }
 
-export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = { maxIdleBytes: 64 * 2 ** 20, minIdleSubmits: 64 };
+export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = { maxIdleBytes: 64 * 2 ** 20, minIdleSubmits: 64, minIdleMs: 5000 };
 
 interface IdleBuffer {
   buf: GPUBuffer;
-  /** Submit count when it became reusable. */
+  /** Submit count and time (ms) when it became reusable. */
   since: number;
+  sinceMs: number;
 }
 
 export function bucketSize(bytes: number): number {
@@ -120,10 +125,11 @@ export class BufferPool {
 
   /** Called by the runtime right after `queue.submit`. */
   onSubmitted(): void {
+    const now = performance.now();
     for (const [key, bufs] of this.pending) {
       let list = this.free.get(key);
       if (!list) this.free.set(key, (list = []));
-      for (const buf of bufs) list.push({ buf, since: this.submits });
+      for (const buf of bufs) list.push({ buf, since: this.submits, sinceMs: now });
     }
     this.pending.clear();
     this.pendingCount = 0;
@@ -131,10 +137,14 @@ export class BufferPool {
     if (this.pooledBytes > this.limits.maxIdleBytes) this.releaseIdle();
   }
 
-  /** Destroys buffers idle for `minIdleSubmits` submits, oldest first, until under the bound. */
+  /** Destroys buffers idle for `minIdleSubmits` submits and `minIdleMs`, oldest first, until under the bound. */
   private releaseIdle(): void {
     const old: IdleBuffer[] = [];
-    for (const list of this.free.values()) for (const e of list) if (this.submits - e.since >= this.limits.minIdleSubmits) old.push(e);
+    const now = performance.now();
+    const { minIdleSubmits, minIdleMs } = this.limits;
+    for (const list of this.free.values()) {
+      for (const e of list) if (this.submits - e.since >= minIdleSubmits && now - e.sinceMs >= minIdleMs) old.push(e);
+    }
     if (!old.length) return;
     old.sort((a, b) => a.since - b.since);
     const drop = new Set<GPUBuffer>();

@@ -24,7 +24,7 @@ function fakeDevice(): { device: GPUDevice; destroyed: number[] } {
 describe('BufferPool idle bound', () => {
   it('a loop that reuses its buffers every step never loses them, even far above the bound', () => {
     const { device, destroyed } = fakeDevice();
-    const pool = new BufferPool(device, { maxIdleBytes: 1 * MiB, minIdleSubmits: 4 });
+    const pool = new BufferPool(device, { maxIdleBytes: 1 * MiB, minIdleSubmits: 4, minIdleMs: 0 });
     for (let step = 0; step < 50; step++) {
       const bufs = [4, 4, 2].map((m) => pool.acquire(m * MiB, 0x80, 'x'));
       for (const b of bufs) pool.release(b);
@@ -37,7 +37,7 @@ describe('BufferPool idle bound', () => {
 
   it('buffers idle for minIdleSubmits go, oldest first, down to the bound; recent ones stay', () => {
     const { device, destroyed } = fakeDevice();
-    const pool = new BufferPool(device, { maxIdleBytes: 3 * MiB, minIdleSubmits: 2 });
+    const pool = new BufferPool(device, { maxIdleBytes: 3 * MiB, minIdleSubmits: 2, minIdleMs: 0 });
     // An "evaluation" leaves 8 × 1 MiB idle (ids 1..8), released one submit apart: 1 oldest.
     const evalBufs = Array.from({ length: 8 }, () => pool.acquire(MiB, 0x80, 'eval'));
     for (const b of evalBufs) {
@@ -59,6 +59,17 @@ describe('BufferPool idle bound', () => {
     expect(pool.stats().buffersReleased).toBe(destroyed.length);
   });
 
+  it('both ages must pass: buffers idle for many submits but less than minIdleMs stay', () => {
+    const { device, destroyed } = fakeDevice();
+    const pool = new BufferPool(device, { maxIdleBytes: 0, minIdleSubmits: 1, minIdleMs: 60_000 });
+    pool.release(pool.acquire(MiB, 0x80, 'x'));
+    for (let i = 0; i < 100; i++) pool.onSubmitted();
+    expect(destroyed).toEqual([]);
+    pool.setLimits({ minIdleMs: 0 });
+    pool.onSubmitted();
+    expect(destroyed).toEqual([1]);
+  });
+
   it('trim releases all idle buffers; limits are validated', () => {
     const { device, destroyed } = fakeDevice();
     const pool = new BufferPool(device);
@@ -71,7 +82,7 @@ describe('BufferPool idle bound', () => {
     expect(pool.stats()).toMatchObject({ buffersInUse: 1, buffersPooled: 0, bytesPooled: 0 });
     pool.release(c);
     expect(() => pool.setLimits({ maxIdleBytes: -1 })).toThrow(/maxIdleBytes must be a number >= 0, got -1/);
-    expect(pool.getLimits()).toEqual({ maxIdleBytes: 64 * MiB, minIdleSubmits: 64 });
+    expect(pool.getLimits()).toEqual({ maxIdleBytes: 64 * MiB, minIdleSubmits: 64, minIdleMs: 5000 });
   });
 });
 
