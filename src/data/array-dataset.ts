@@ -53,6 +53,7 @@ interface Column {
   rowSize: number;
 }
 
+/** Named arrays sharing their first (sample) axis, served as mini-batches of tensors (see the file comment). */
 export class ArrayDataset<K extends string = string> {
   readonly length: number;
   private readonly columns: Record<K, Column>;

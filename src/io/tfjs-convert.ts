@@ -22,6 +22,7 @@ import { Linear } from '../nn/linear.js';
 /** How a TF tensor is laid out: see the file comment. */
 export type TfLayout = 'hwio' | 'depthwise' | 'dense' | 'as-is';
 
+/** TF weights that do not fit a module (names and shapes listed). */
 export class TfjsConvertError extends Error {
   override name = 'TfjsConvertError';
 }

@@ -32,6 +32,7 @@ export interface TfjsWeightGroup {
   weights: TfjsWeightSpec[];
 }
 
+/** A malformed TF.js manifest or shard; the message names the source and the weight. */
 export class TfjsManifestError extends Error {
   override name = 'TfjsManifestError';
 }

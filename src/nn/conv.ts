@@ -50,6 +50,7 @@ function resolveOptions(rest: readonly unknown[], where: string): Conv2dModuleOp
   return { stride, padding, dilation, groups, bias };
 }
 
+/** 2-D convolution over [N, C, H, W]; see the file comment for the positional and options forms. */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;

@@ -15,6 +15,7 @@ export interface LinearOptions {
   bias?: boolean;
 }
 
+/** y = x·Wᵀ + b over the last axis: `new Linear(inFeatures, outFeatures, bias = true)`. */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;

@@ -30,6 +30,7 @@ function poolOptions<O extends PoolOptions>(where: string, kernel: Pair | O, str
   return { ...opts };
 }
 
+/** Max over k×k windows: `new MaxPool2d(kernel, stride = kernel, padding = 0)` or `{ kernel, stride, padding }`. */
 export class MaxPool2d extends Module {
   readonly opts: PoolOptions;
   constructor(opts: PoolOptions);
@@ -43,6 +44,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Mean over k×k windows: `new AvgPool2d(kernel, stride = kernel, padding = 0, countIncludePad = true)` or options. */
 export class AvgPool2d extends Module {
   readonly opts: AvgPoolOptions;
   constructor(opts: AvgPoolOptions);
@@ -57,6 +59,7 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Averages [N, C, H, W] down to a fixed [N, C, oh, ow] (PyTorch's bins). */
 export class AdaptiveAvgPool2d extends Module {
   readonly size: [number, number];
   /** Output size: one number for a square output, or [height, width]. */

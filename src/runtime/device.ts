@@ -27,6 +27,7 @@ const WANTED_LIMITS = [
 
 const WANTED_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
 
+/** Makes a runtime on `gpu` without installing it (most code calls `initEngine` / `initNodeEngine`). */
 export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise<Runtime> {
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {

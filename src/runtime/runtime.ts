@@ -43,6 +43,10 @@ export interface Limits {
   maxBufferSize: number;
 }
 
+/**
+ * One GPU device with its buffer pool, pipeline cache and command batching. Users mostly need
+ * `memory()`, `trim()`, `resetPeak()`, `setPoolLimits()`, `sync()`, `limits` and `adapterInfo`.
+ */
 export class Runtime {
   readonly pool: BufferPool;
   readonly limits: Limits;

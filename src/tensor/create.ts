@@ -16,6 +16,7 @@ function bitsOf(value: number, dtype: DType): number {
   return new Uint32Array(b)[0]!;
 }
 
+/** A new tensor of `shape` filled with `value`. */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   validateShape(shape, 'full');
   const t = new Tensor(shape, dtype);
@@ -27,9 +28,13 @@ export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor 
   return t;
 }
 
+/** A new tensor of zeros. */
 export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 0, dtype);
+/** A new tensor of ones. */
 export const ones = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 1, dtype);
+/** Zeros with the shape and dtype of `t`. */
 export const zerosLike = (t: Tensor): Tensor => full(t.shape, 0, t.dtype);
+/** Ones with the shape and dtype of `t`. */
 export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, t.dtype);
 
 /** [start, start + step, ...) with `n = ceil((end - start) / step)` elements. */
