@@ -13,8 +13,9 @@
  * Idle memory is bounded: when more than `maxIdleBytes` sit in the pool after a submit, buffers
  * that have been idle for both `minIdleSubmits` submits and `minIdleMs` milliseconds are
  * destroyed, least recently released first. A training loop reuses its buffers every step, and a
- * step stays under one of the two ages (ARBEx-tiny: ~5 submits; a long step on a slow adapter:
- * many seconds but still few submits), so steady-state training creates no buffers; what a
+ * step stays under one of the two ages (ARBEx-tiny and -full: ~5–9 submits per step, however many
+ * seconds it takes on a slow adapter; kernels-bench/pool-steps.ts), so steady-state training
+ * creates no buffers; what a
  * different phase (e.g. evaluation at another batch size) left behind is released once the work
  * moves on. `trim()` releases all idle buffers at once.
  */
