@@ -30,6 +30,7 @@ const DTYPE_BYTES: Readonly<Record<SafeDType, number>> = {
 /** The reference implementation's limit on the header size. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/** A malformed safetensors file; the message names the source and the tensor. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }

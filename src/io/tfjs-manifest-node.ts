@@ -8,6 +8,7 @@ import { dirname, resolve, sep } from 'node:path';
 import type { HostTensor } from '../nn/host-tensor.js';
 import { loadTfjsWeights, TfjsManifestError } from './tfjs-manifest.js';
 
+/** Reads a TF.js model from disk (`model.json` and the shards beside it) and decodes every weight to host arrays. */
 export async function loadTfjsModelFile(modelJsonPath: string): Promise<Map<string, HostTensor>> {
   const dir = resolve(dirname(modelJsonPath));
   const text = await readFile(modelJsonPath, 'utf8');

@@ -32,6 +32,7 @@ export interface TfjsWeightGroup {
   weights: TfjsWeightSpec[];
 }
 
+/** A malformed TF.js manifest or shard; the message names the source and the weight. */
 export class TfjsManifestError extends Error {
   override name = 'TfjsManifestError';
 }
@@ -87,20 +88,43 @@ function byteLength(w: TfjsWeightSpec): number {
   return n * VALUE_BYTES[w.quantization ? w.quantization.dtype : w.dtype]!;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Little-endian 16-bit values of `raw` (an aligned copy when the host is little-endian). */
+function u16(raw: Uint8Array, n: number): Uint16Array {
+  if (LITTLE_ENDIAN) return new Uint16Array(raw.slice().buffer, 0, n);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, true);
+  return out;
+}
+
+// Plain indexed loops over typed views: per-element callbacks and DataView reads made decoding
+// several times slower than tfjs-core's io.decodeWeights (kernels-bench/tfjs-read-bench.ts).
 function decodeWeight(w: TfjsWeightSpec, raw: Uint8Array): HostTensor {
   const n = w.shape.reduce((a, b) => a * b, 1);
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const q = w.quantization;
   if (q) {
-    const read = q.dtype === 'uint8' ? (i: number) => dv.getUint8(i) : (i: number) => dv.getUint16(2 * i, true);
-    if (q.dtype === 'float16') return { shape: w.shape, data: Float32Array.from({ length: n }, (_, i) => halfToFloat(dv.getUint16(2 * i, true))) };
+    if (q.dtype === 'float16') {
+      const h = u16(raw, n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(h[i]!);
+      return { shape: w.shape, data: out };
+    }
+    const src = q.dtype === 'uint8' ? raw : u16(raw, n);
     const scale = q.scale!, min = q.min!;
-    if (w.dtype === 'int32') return { shape: w.shape, data: Int32Array.from({ length: n }, (_, i) => Math.round(read(i) * scale + min)) };
-    return { shape: w.shape, data: Float32Array.from({ length: n }, (_, i) => read(i) * scale + min) };
+    const out = w.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+    if (w.dtype === 'int32') for (let i = 0; i < n; i++) out[i] = Math.round(src[i]! * scale + min);
+    else for (let i = 0; i < n; i++) out[i] = src[i]! * scale + min;
+    return { shape: w.shape, data: out };
   }
-  if (w.dtype === 'float32') return { shape: w.shape, data: Float32Array.from({ length: n }, (_, i) => dv.getFloat32(4 * i, true)) };
-  if (w.dtype === 'int32') return { shape: w.shape, data: Int32Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true)) };
-  return { shape: w.shape, data: Uint32Array.from(raw) }; // bool
+  if (w.dtype === 'bool') return { shape: w.shape, data: Uint32Array.from(raw) };
+  // On little-endian hosts (all current ones) the bytes are the values: one aligned copy.
+  if (LITTLE_ENDIAN) return { shape: w.shape, data: w.dtype === 'float32' ? new Float32Array(raw.slice().buffer) : new Int32Array(raw.slice().buffer) };
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = w.dtype === 'float32' ? new Float32Array(n) : new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = w.dtype === 'float32' ? dv.getFloat32(4 * i, true) : dv.getInt32(4 * i, true);
+  return { shape: w.shape, data: out };
 }
 
 /** Decodes one group from its concatenated shard bytes. */

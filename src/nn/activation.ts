@@ -9,30 +9,35 @@ import { prelu } from '../ops/prelu.js';
 import { flatten } from '../ops/movement.js';
 import { Module } from './module.js';
 
+/** max(x, 0), elementwise. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
+/** GELU, exact form x·Φ(x) (erf), as torch.nn.GELU's default. */
 export class GELU extends Module {
   forward(x: Tensor): Tensor {
     return gelu(x);
   }
 }
 
+/** 1 / (1 + e^−x), elementwise. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
+/** tanh(x), elementwise. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
+/** Returns its input (a placeholder in Sequential). */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
@@ -49,6 +54,7 @@ export class Flatten extends Module {
   }
 }
 
+/** max(x, 0) + a·min(x, 0) with a learnable slope `a` per channel (axis 1) or shared. */
 export class PReLU extends Module {
   readonly weight: Tensor;
 
@@ -65,6 +71,7 @@ export class PReLU extends Module {
 
 export type ActivationName = 'relu' | 'gelu' | 'sigmoid' | 'tanh' | 'prelu' | 'identity';
 
+/** An activation module by name (for configurable blocks such as MLP). */
 export function activation(name: ActivationName, channels = 1): Module & { forward(x: Tensor): Tensor } {
   switch (name) {
     case 'relu':

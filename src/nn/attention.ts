@@ -30,6 +30,7 @@ export interface AttendOptions {
   scale?: number;
 }
 
+/** Multi-head attention as torch.nn.MultiheadAttention (batch-first), on the fused attention kernel. */
 export class MultiheadAttention extends Module {
   readonly headDim: number;
   readonly kdim: number;

@@ -12,6 +12,7 @@ import { activation, type ActivationName } from './activation.js';
 import { BatchNorm1d, LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
 
+/** Runs its layers in order; children are named '0', '1', … as in PyTorch. */
 export class Sequential extends Module {
   private readonly layers: UnaryModule[] = [];
 
@@ -53,6 +54,7 @@ export interface MLPOptions {
   bias?: boolean;
 }
 
+/** Linear blocks for widths `dims` = [input, hidden…, output] (see the file comment for the options). */
 export class MLP extends Sequential {
   /** `dims`: [input, hidden..., output]; at least two entries. */
   constructor(readonly dims: readonly number[], opts: MLPOptions = {}) {

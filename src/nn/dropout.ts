@@ -11,6 +11,7 @@ function checkP(p: number, what: string): void {
   if (!(p >= 0 && p < 1)) throw new ShapeError(`${what}: p must be in [0, 1), got ${p}`);
 }
 
+/** Zeroes each element with probability p in training mode and scales the rest by 1/(1−p). */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
@@ -22,6 +23,7 @@ export class Dropout extends Module {
   }
 }
 
+/** Drops a whole sample's residual branch with probability p in training mode (stochastic depth). */
 export class DropPath extends Module {
   constructor(readonly p = 0) {
     super();

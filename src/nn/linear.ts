@@ -15,12 +15,19 @@ export interface LinearOptions {
   bias?: boolean;
 }
 
+/** y = x·Wᵀ + b over the last axis: `new Linear(inFeatures, outFeatures, bias = true)`. */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  /** `new Linear(in, out)`, `new Linear(in, out, false)` (no bias, PyTorch's positional form) or `{ bias }`. */
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions | boolean = {}) {
     super();
+    for (const [v, what] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new ShapeError(`Linear(${JSON.stringify(inFeatures)}, ${JSON.stringify(outFeatures)}): ${what} must be a positive integer`);
+    }
+    if (typeof opts === 'boolean') opts = { bias: opts };
+    else if (typeof opts !== 'object' || opts === null) throw new ShapeError(`Linear(${inFeatures}, ${outFeatures}): third argument must be the bias flag or { bias }, got ${JSON.stringify(opts)}`);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.param('weight', uniform_(zeros([outFeatures, inFeatures]), -bound, bound));
     this.bias = this.param('bias', opts.bias ?? true ? uniform_(zeros([outFeatures]), -bound, bound) : null);

@@ -40,6 +40,7 @@ export interface LoadReport {
   mismatched: ShapeMismatch[];
 }
 
+/** A state dict that does not fit a module; `report` lists every missing, unexpected and mismatched name. */
 export class StateDictError extends Error {
   override name = 'StateDictError';
   constructor(message: string, readonly report: LoadReport) {
@@ -65,6 +66,11 @@ interface BufferEntry {
   persistent: boolean;
 }
 
+/**
+ * Base of every layer and model: parameters, buffers and children with PyTorch's dotted names,
+ * train/eval mode, freezing, and state dicts. Subclasses register with `param`, `buffer` and
+ * `child` and implement `forward`.
+ */
 export abstract class Module {
   private readonly params_ = new Map<string, Tensor | null>();
   private readonly buffers_ = new Map<string, BufferEntry>();

@@ -38,6 +38,7 @@ abstract class BatchNormBase extends Module {
 
   constructor(readonly numFeatures: number, opts: BatchNormOptions, private readonly ranks: readonly number[]) {
     super();
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ShapeError(`${new.target.name}: numFeatures must be a positive integer, got ${JSON.stringify(numFeatures)}`);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
     const affine = opts.affine ?? true;
@@ -78,17 +79,28 @@ abstract class BatchNormBase extends Module {
   }
 }
 
-/** Over [N, C] or [N, C, L]. */
+/** PyTorch's positional (eps, momentum, affine, trackRunningStats) or one options object. */
+function bnOptions(where: string, first: BatchNormOptions | number | undefined, rest: readonly unknown[]): BatchNormOptions {
+  if (first === undefined || typeof first === 'object') {
+    if (rest.length) throw new ShapeError(`${where}: an options object must be the last argument`);
+    return first ?? {};
+  }
+  const [momentum, affine, trackRunningStats] = rest as [number?, boolean?, boolean?];
+  if (typeof first !== 'number' || (momentum !== undefined && typeof momentum !== 'number')) throw new ShapeError(`${where}: expected (numFeatures, eps?, momentum?, affine?, trackRunningStats?) or (numFeatures, options)`);
+  return { eps: first, momentum, affine, trackRunningStats };
+}
+
+/** Over [N, C] or [N, C, L]. `new BatchNorm1d(C)`, `(C, eps, momentum)` or `(C, { eps, momentum, affine })`. */
 export class BatchNorm1d extends BatchNormBase {
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
-    super(numFeatures, opts, [2, 3]);
+  constructor(numFeatures: number, opts?: BatchNormOptions | number, ...rest: [momentum?: number, affine?: boolean, trackRunningStats?: boolean]) {
+    super(numFeatures, bnOptions(`BatchNorm1d(${numFeatures})`, opts, rest), [2, 3]);
   }
 }
 
-/** Over [N, C, H, W]. */
+/** Over [N, C, H, W]. `new BatchNorm2d(C)`, `(C, eps, momentum)` or `(C, { eps, momentum, affine })`. */
 export class BatchNorm2d extends BatchNormBase {
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
-    super(numFeatures, opts, [4]);
+  constructor(numFeatures: number, opts?: BatchNormOptions | number, ...rest: [momentum?: number, affine?: boolean, trackRunningStats?: boolean]) {
+    super(numFeatures, bnOptions(`BatchNorm2d(${numFeatures})`, opts, rest), [4]);
   }
 }
 
@@ -104,8 +116,10 @@ export class LayerNorm extends Module {
   readonly bias: Tensor | null;
   readonly eps: number;
 
-  constructor(readonly dim: number, opts: LayerNormOptions = {}) {
+  /** `new LayerNorm(dim)`, `(dim, eps)` or `(dim, { eps, elementwiseAffine })`. */
+  constructor(readonly dim: number, opts: LayerNormOptions | number = {}) {
     super();
+    if (typeof opts === 'number') opts = { eps: opts };
     this.eps = opts.eps ?? 1e-5;
     const affine = opts.elementwiseAffine ?? true;
     this.weight = this.param('weight', affine ? ones([dim]) : null);

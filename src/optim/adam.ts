@@ -24,6 +24,7 @@ export interface AdamOptions extends Partial<Omit<AdamHyper, 'beta1' | 'beta2'>>
   betas?: readonly [number, number];
 }
 
+/** Adam: `new Adam(model.parameters(), { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 })`, or parameter groups. */
 export class Adam extends Optimizer<AdamHyper> {
   /** Decoupled (AdamW) or L2 (Adam) weight decay. */
   protected readonly decoupled: boolean = false;

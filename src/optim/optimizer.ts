@@ -48,6 +48,7 @@ export interface OptimizerStateDict {
   tensors: Map<string, Tensor>;
 }
 
+/** An optimizer state dict that does not fit this optimizer's parameters. */
 export class OptimizerStateError extends Error {
   override name = 'OptimizerStateError';
 }
@@ -56,6 +57,7 @@ function isGroupSpec<H extends GroupHyper>(v: Tensor | ParamGroupSpec<H>): v is 
   return !(v instanceof Tensor);
 }
 
+/** Base of the optimizers: `step()` applies one update from each parameter's `.grad`, `zeroGrad()` clears them. */
 export abstract class Optimizer<H extends GroupHyper = GroupHyper> {
   readonly paramGroups: ParamGroup<H>[] = [];
   protected readonly state = new Map<Tensor, ParamState>();

@@ -19,6 +19,7 @@ export interface SGDHyper extends GroupHyper {
 
 export type SGDOptions = Partial<SGDHyper> & { lr: number };
 
+/** SGD with optional momentum, dampening, Nesterov and weight decay, as torch.optim.SGD. */
 export class SGD extends Optimizer<SGDHyper> {
   constructor(params: readonly Tensor[] | readonly ParamGroupSpec<SGDHyper>[], opts: SGDOptions) {
     super(params, { lr: opts.lr, momentum: opts.momentum ?? 0, dampening: opts.dampening ?? 0, nesterov: opts.nesterov ?? false, weightDecay: opts.weightDecay ?? 0 });

@@ -4,11 +4,14 @@
  */
 import { NoAdapterError } from './errors.js';
 import { Runtime, setRuntime } from './runtime.js';
+import type { PoolLimits } from './pool.js';
 
 export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Extra hint appended to the no-adapter error (Node adds what to install). */
   installHint?: string;
+  /** Bound on idle pooled GPU memory (default 64 MiB; buffers unused for 64 submits and 5 s go); see `Runtime.setPoolLimits`. */
+  pool?: Partial<PoolLimits>;
 }
 
 const WANTED_LIMITS = [
@@ -24,6 +27,7 @@ const WANTED_LIMITS = [
 
 const WANTED_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
 
+/** Makes a runtime on `gpu` without installing it (most code calls `initEngine` / `initNodeEngine`). */
 export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise<Runtime> {
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {
@@ -35,7 +39,7 @@ export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
   const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
-  const rt = new Runtime(device, desc, adapter);
+  const rt = new Runtime(device, desc, adapter, opts.pool);
   // Warm-up lanes (Runtime.warmup): a fresh adapter per device, since an adapter makes only one.
   rt.spawnDevice = async () => {
     const a = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });

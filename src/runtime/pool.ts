@@ -9,6 +9,15 @@
  * barriers between them, so a later kernel writing it cannot overtake earlier readers. It may
  * not be the target of `queue.writeBuffer` (an upload) until the encoder is submitted, because
  * uploads execute before the whole encoder; `clean` acquisitions therefore skip `pending`.
+ *
+ * Idle memory is bounded: when more than `maxIdleBytes` sit in the pool after a submit, buffers
+ * that have been idle for both `minIdleSubmits` submits and `minIdleMs` milliseconds are
+ * destroyed, least recently released first. A training loop reuses its buffers every step, and a
+ * step stays under one of the two ages (ARBEx-tiny and -full: ~5–9 submits per step, however many
+ * seconds it takes on a slow adapter; kernels-bench/pool-steps.ts), so steady-state training
+ * creates no buffers; what a
+ * different phase (e.g. evaluation at another batch size) left behind is released once the work
+ * moves on. `trim()` releases all idle buffers at once.
  */
 export interface PoolStats {
   /** GPUBuffers ever created by this pool. Constant in steady-state training. */
@@ -21,6 +30,26 @@ export interface PoolStats {
   /** Buffers idle in the pool, ready for reuse. */
   buffersPooled: number;
   bytesPooled: number;
+  /** Idle buffers destroyed so far (by `trim()` or the idle bound). */
+  buffersReleased: number;
+}
+
+export interface PoolLimits {
+  /** Idle bytes the pool may keep before it releases old buffers (default 64 MiB). */
+  maxIdleBytes: number;
+  /** Submits a buffer must have stayed unused before it may be released (default 64). */
+  minIdleSubmits: number;
+  /** ... and milliseconds (default 5000). */
+  minIdleMs: number;
+}
+
+export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = { maxIdleBytes: 64 * 2 ** 20, minIdleSubmits: 64, minIdleMs: 5000 };
+
+interface IdleBuffer {
+  buf: GPUBuffer;
+  /** Submit count and time (ms) when it became reusable. */
+  since: number;
+  sinceMs: number;
 }
 
 export function bucketSize(bytes: number): number {
@@ -32,7 +61,7 @@ export function bucketSize(bytes: number): number {
 }
 
 export class BufferPool {
-  private free = new Map<string, GPUBuffer[]>();
+  private free = new Map<string, IdleBuffer[]>();
   private pending = new Map<string, GPUBuffer[]>();
   private pendingCount = 0;
   private inUse = new Map<GPUBuffer, number>();
@@ -40,8 +69,27 @@ export class BufferPool {
   private pooledBytes = 0;
   private usedBytes = 0;
   private peakBytes = 0;
+  private submits = 0;
+  private released = 0;
+  private limits: PoolLimits;
 
-  constructor(private device: GPUDevice) {}
+  constructor(private device: GPUDevice, limits: Partial<PoolLimits> = {}) {
+    this.limits = { ...DEFAULT_POOL_LIMITS };
+    this.setLimits(limits);
+  }
+
+  /** Changes the idle-memory bound (takes effect at the next submit). */
+  setLimits(limits: Partial<PoolLimits>): void {
+    const next = { ...this.limits, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+    for (const [k, v] of Object.entries(next)) {
+      if (!(typeof v === 'number' && v >= 0)) throw new RangeError(`BufferPool: ${k} must be a number >= 0, got ${JSON.stringify(v)}`);
+    }
+    this.limits = next;
+  }
+
+  getLimits(): PoolLimits {
+    return { ...this.limits };
+  }
 
   /** `clean`: the buffer will be uploaded to with writeBuffer (see class comment). */
   acquire(bytes: number, usage: GPUBufferUsageFlags, label: string, clean = false): GPUBuffer {
@@ -49,7 +97,7 @@ export class BufferPool {
     const key = `${usage}:${size}`;
     let buf = clean ? undefined : this.pending.get(key)?.pop();
     if (buf) this.pendingCount--;
-    else buf = this.free.get(key)?.pop();
+    else buf = this.free.get(key)?.pop()?.buf;
     if (buf) {
       this.pooledBytes -= size;
     } else {
@@ -78,18 +126,49 @@ export class BufferPool {
 
   /** Called by the runtime right after `queue.submit`. */
   onSubmitted(): void {
+    const now = performance.now();
     for (const [key, bufs] of this.pending) {
       let list = this.free.get(key);
       if (!list) this.free.set(key, (list = []));
-      list.push(...bufs);
+      for (const buf of bufs) list.push({ buf, since: this.submits, sinceMs: now });
     }
     this.pending.clear();
     this.pendingCount = 0;
+    this.submits++;
+    if (this.pooledBytes > this.limits.maxIdleBytes) this.releaseIdle();
+  }
+
+  /** Destroys buffers idle for `minIdleSubmits` submits and `minIdleMs`, oldest first, until under the bound. */
+  private releaseIdle(): void {
+    const old: IdleBuffer[] = [];
+    const now = performance.now();
+    const { minIdleSubmits, minIdleMs } = this.limits;
+    for (const list of this.free.values()) {
+      for (const e of list) if (this.submits - e.since >= minIdleSubmits && now - e.sinceMs >= minIdleMs) old.push(e);
+    }
+    if (!old.length) return;
+    old.sort((a, b) => a.since - b.since);
+    const drop = new Set<GPUBuffer>();
+    for (const e of old) {
+      if (this.pooledBytes <= this.limits.maxIdleBytes) break;
+      drop.add(e.buf);
+      this.pooledBytes -= e.buf.size;
+    }
+    for (const [key, list] of this.free) {
+      const kept = list.filter((e) => !drop.has(e.buf));
+      if (kept.length) this.free.set(key, kept);
+      else this.free.delete(key);
+    }
+    for (const b of drop) b.destroy();
+    this.released += drop.size;
   }
 
   /** Destroys idle buffers (e.g. between benchmark phases). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) {
+      for (const e of list) e.buf.destroy();
+      this.released += list.length;
+    }
     this.free.clear();
     this.pooledBytes = 0;
     for (const l of this.pending.values()) for (const b of l) this.pooledBytes += b.size;
@@ -109,6 +188,7 @@ export class BufferPool {
       peakBytesInUse: this.peakBytes,
       buffersPooled: pooled,
       bytesPooled: this.pooledBytes,
+      buffersReleased: this.released,
     };
   }
 }

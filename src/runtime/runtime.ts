@@ -6,7 +6,7 @@
  * Dispatches are recorded into one open compute pass and submitted in batches (at readback, or
  * every `maxDispatchesPerSubmit`), which keeps the per-op host overhead low.
  */
-import { BufferPool, type PoolStats } from './pool.js';
+import { BufferPool, type PoolLimits, type PoolStats } from './pool.js';
 import { GpuError } from './errors.js';
 import { PipelineWarmer, shaderCode, type WarmSpec } from './warmup.js';
 import type { Params } from './params.js';
@@ -54,6 +54,10 @@ export interface Limits {
   maxBufferSize: number;
 }
 
+/**
+ * One GPU device with its buffer pool, pipeline cache and command batching. Users mostly need
+ * `memory()`, `trim()`, `resetPeak()`, `setPoolLimits()`, `sync()`, `limits` and `adapterInfo`.
+ */
 export class Runtime {
   readonly pool: BufferPool;
   readonly limits: Limits;
@@ -85,8 +89,8 @@ export class Runtime {
   private lostError: GpuError | null = null;
   private lastOp = '(none)';
 
-  constructor(readonly device: GPUDevice, readonly adapterInfo: string, readonly adapter?: GPUAdapter) {
-    this.pool = new BufferPool(device);
+  constructor(readonly device: GPUDevice, readonly adapterInfo: string, readonly adapter?: GPUAdapter, poolLimits: Partial<PoolLimits> = {}) {
+    this.pool = new BufferPool(device, poolLimits);
     const l = device.limits;
     this.limits = {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
@@ -396,6 +400,31 @@ export class Runtime {
 
   stats(): PoolStats & { pipelines: number; dispatches: number } {
     return { ...this.pool.stats(), pipelines: this.pipelines.size, dispatches: this.dispatchCount };
+  }
+
+  /**
+   * GPU memory held by tensors (`bytesInUse`, `peakBytesInUse` since `resetPeak()`) and kept idle
+   * for reuse (`bytesPooled`), in bytes of allocated buffers.
+   */
+  memory(): PoolStats {
+    return this.pool.stats();
+  }
+
+  /** Releases every idle pooled buffer now (memory held by live tensors is untouched). */
+  trim(): void {
+    this.flush();
+    this.pool.trim();
+  }
+
+  /** Starts a new peak measurement from the current use (e.g. before one training step). */
+  resetPeak(): void {
+    this.pool.resetPeak();
+  }
+
+  /** Bounds the idle memory the pool keeps (see runtime/pool.ts); returns the limits now in force. */
+  setPoolLimits(limits: Partial<PoolLimits>): PoolLimits {
+    this.pool.setLimits(limits);
+    return this.pool.getLimits();
   }
 }
 

@@ -4,7 +4,8 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
-import { type DType, type AnyTypedArray, dtypeOf } from './dtype.js';
+import { type DType, dtypeOf } from './dtype.js';
+import { hostData, type TensorData } from './host-data.js';
 import { numel, validateShape, type Shape } from './shape.js';
 
 function bitsOf(value: number, dtype: DType): number {
@@ -15,6 +16,7 @@ function bitsOf(value: number, dtype: DType): number {
   return new Uint32Array(b)[0]!;
 }
 
+/** A new tensor of `shape` filled with `value`. */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   validateShape(shape, 'full');
   const t = new Tensor(shape, dtype);
@@ -26,9 +28,13 @@ export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor 
   return t;
 }
 
+/** A new tensor of zeros. */
 export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 0, dtype);
+/** A new tensor of ones. */
 export const ones = (shape: Shape, dtype: DType = 'f32'): Tensor => full(shape, 1, dtype);
+/** Zeros with the shape and dtype of `t`. */
 export const zerosLike = (t: Tensor): Tensor => full(t.shape, 0, t.dtype);
+/** Ones with the shape and dtype of `t`. */
 export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, t.dtype);
 
 /** [start, start + step, ...) with `n = ceil((end - start) / step)` elements. */
@@ -45,14 +51,16 @@ export function arange(start: number, end?: number, step = 1, dtype: 'f32' | 'i3
   return t;
 }
 
-/** A tensor holding a copy of `data` (dtype follows the array type). */
-export function tensor(data: AnyTypedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
-  const arr: AnyTypedArray = Array.isArray(data) || !ArrayBuffer.isView(data)
-    ? (dtype === 'i32' ? Int32Array.from(data as readonly number[]) : dtype === 'u32' ? Uint32Array.from(data as readonly number[]) : Float32Array.from(data as readonly number[]))
-    : (data as AnyTypedArray);
+/**
+ * A tensor holding a copy of `data`. Typed arrays keep their dtype when it is f32/i32/u32; other
+ * typed arrays and number arrays are converted by value (see tensor/host-data.ts for the rules:
+ * e.g. Float64Array → f32, Uint8Array → i32, or any of them to an explicit `dtype`, checked).
+ * Nested arrays give their own shape: `tensor([[1, 2], [3, 4]])` is [2, 2].
+ */
+export function tensor(data: TensorData, shape?: Shape, dtype?: DType): Tensor {
+  const { array: arr, shape: inferred } = hostData(data, dtype, 'tensor()');
   const dt = dtypeOf(arr);
-  if (dtype && dtype !== dt) throw new ShapeError(`tensor(): data is ${dt} but dtype '${dtype}' was requested`);
-  const s = shape ?? [arr.length];
+  const s = shape ?? inferred;
   validateShape(s, 'tensor');
   if (numel(s) !== arr.length) throw new ShapeError(`tensor(): ${arr.length} values do not fill shape ${fmtShape(s)} (${numel(s)} elements)`);
   const t = new Tensor(s, dt, 'upload');

@@ -9,7 +9,9 @@ export const BYTES_PER_ELEMENT = 4;
 export function dtypeOf(a: AnyTypedArray): DType {
   if (a instanceof Float32Array) return 'f32';
   if (a instanceof Int32Array) return 'i32';
-  return 'u32';
+  if (a instanceof Uint32Array) return 'u32';
+  // Reached only through casts that bypass the types; never reinterpret other arrays' bytes.
+  throw new TypeError(`no engine dtype for ${(a as object).constructor?.name ?? typeof a} (f32, i32 and u32 are stored: convert with tensor(), see tensor/host-data.ts)`);
 }
 
 export function typedArray(dtype: DType, buf: ArrayBuffer): AnyTypedArray {

@@ -40,6 +40,7 @@ function isTensor(v: object): v is Tensor {
   return (v as { [TENSOR_BRAND]?: boolean })[TENSOR_BRAND] === true;
 }
 
+/** Runs `fn` (synchronous) and disposes every tensor it created except those in its result (arrays, maps and plain objects are searched). */
 export function tidy<T>(fn: () => T): T {
   if (Object.prototype.toString.call(fn) === '[object AsyncFunction]') {
     throw new Error('tidy(fn): fn must be synchronous (await readbacks outside the scope)');

@@ -25,6 +25,10 @@ class Storage {
 let nextId = 1;
 let liveTensors = 0;
 
+/**
+ * An n-dimensional array in GPU memory (f32, i32 or u32, row-major). Read it with `toArray()` /
+ * `item()`; release it with `dispose()` or by creating it inside `tidy`.
+ */
 export class Tensor {
   readonly [TENSOR_BRAND] = true;
   readonly id = nextId++;
@@ -110,6 +114,7 @@ export class Tensor {
   }
 }
 
+/** Tensors created and not yet disposed (for leak checks). */
 export function liveTensorCount(): number {
   return liveTensors;
 }

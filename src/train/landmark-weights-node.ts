@@ -11,22 +11,7 @@ import { readSafetensorsFile } from '../io/safetensors-node.js';
 import { loadTfjsModelFile } from '../io/tfjs-manifest-node.js';
 import type { HostTensor } from '../nn/host-tensor.js';
 import type { LandmarkStream } from '../models/arbex/landmark-stream.js';
-
-function hwioToOihw(h: HostTensor, depthwise: boolean): HostTensor {
-  const [kh, kw, ci, co] = h.shape as [number, number, number, number];
-  // Depthwise TF kernels are [kh, kw, C, multiplier]; ours [C·multiplier, 1, kh, kw].
-  const [O, I] = depthwise ? [ci * co, 1] : [co, ci];
-  const out = new Float32Array(h.data.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) {
-          const src = ((y * kw + x) * ci + i) * co + o;
-          const dst = depthwise ? ((i * co + o) * kh + y) * kw + x : ((o * I + i) * kh + y) * kw + x;
-          out[dst] = h.data[src]!;
-        }
-  return { shape: [O, I, kh, kw], data: out };
-}
+import { tfToTorchLayout } from '../io/tfjs-convert.js';
 
 export async function loadLandmarkWeights(stream: LandmarkStream, path: string): Promise<{ loaded: number; format: 'safetensors' | 'tfjs' }> {
   const tfjs = path.endsWith('.json');
@@ -41,7 +26,7 @@ export async function loadLandmarkWeights(stream: LandmarkStream, path: string):
     if (same) fitted.set(key, h);
     else if (tfjs && h.shape.length === 4) {
       for (const dw of [false, true]) {
-        const t = hwioToOihw(h, dw);
+        const t = tfToTorchLayout(h, dw ? 'depthwise' : 'hwio', name);
         if (t.shape.every((d, i) => d === target.shape[i])) {
           fitted.set(key, t);
           break;
