@@ -27,3 +27,4 @@ export * from './ops/attention.js';
 export * from './ops/dropout.js';
 export * from './ops/window.js';
 export { anchorMatch, anchorSeparationLoss, type AnchorMatch, type AnchorLossForm } from './ops/anchor.js';
+export { readPth, decodePthStateDict, pthStateDict, encodePth, PthError, type PthTensor, type PthStateDict, type PthWriteTensor, type TorchDType } from './io/pth.js';
