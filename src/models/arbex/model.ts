@@ -14,6 +14,7 @@ import { ImageStream } from './image-stream.js';
 import { WindowCrossAttention } from './window-cross-attention.js';
 import { Fusion, VisionTransformer } from './vit.js';
 import { ArbexHead } from './head.js';
+import { ReleasedArbexHead } from './head-released.js';
 import { confidence, reliabilityBalance, type BalanceOutputs } from './reliability.js';
 import { arbexLoss, probabilityNll, type LossParts } from './losses.js';
 
@@ -51,7 +52,7 @@ export class FeatureExtractor extends Module {
       throw new ShapeError(`ARBEx(${this.cfg.name}): expected images [batch, 3, ${S}, ${S}], got ${fmtShape(images.shape)}`);
     }
     const bs = this.cfg.backboneSize;
-    const x = S === bs ? images : resize2d(images, [bs, bs], 'bilinear');
+    const x = S === bs ? images : resize2d(images, [bs, bs], this.cfg.resize ?? 'bilinear');
     observe?.('resize', x);
     const lm = this.landmark.forward(x);
     lm.forEach((t, i) => observe?.(`landmark.L${i + 1}`, t));
@@ -82,7 +83,8 @@ export class ArbexModel extends Module {
   constructor(readonly cfg: ArbexConfig) {
     super();
     this.features = this.child('features', new FeatureExtractor(cfg));
-    this.head = this.child('head', new ArbexHead(cfg.tokenDim, cfg.numClasses, cfg.head));
+    const Head = cfg.headVariant === 'released' ? ReleasedArbexHead : ArbexHead;
+    this.head = this.child('head', new Head(cfg.tokenDim, cfg.numClasses, cfg.head));
   }
 
   forward(images: Tensor, seed?: number, observe?: StageObserver): ArbexOutputs {
@@ -98,6 +100,7 @@ export class ArbexModel extends Module {
     return reliabilityBalance({
       p: out.p, e: out.e, anchors: this.head.anchors, attention: this.head.attentionWeights(), labels,
       delta: h.delta, scope: h.attentionScope, heads: h.attentionHeads, tau, confidenceFloor: h.confidenceFloor,
+      v: this.head instanceof ReleasedArbexHead ? this.head.attentionCorrection(out.e, h.attentionScope, h.attentionHeads) : undefined,
     });
   }
 
