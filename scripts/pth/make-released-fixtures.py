@@ -53,7 +53,8 @@ def randomize(m):
 
 
 def dump(t):
-    return {'shape': list(t.shape), 'values': t.detach().reshape(-1).tolist()}
+    # 9 significant digits round-trip float32 exactly
+    return {'shape': list(t.shape), 'values': [float('%.9g' % v) for v in t.detach().reshape(-1).tolist()]}
 
 
 # ---- released ARBEx, small ----------------------------------------------------------------------
