@@ -16,6 +16,7 @@ import { configByName, resolveConfig, type ArbexConfig } from '../../src/models/
 import { decodePthStateDict } from '../../src/io/pth.js';
 import { exportReleased, importReleased, mergeReleasedParts, releasedNameMap, NameMapError } from '../../src/models/arbex/names/map.js';
 import type { HostTensor } from '../../src/nn/host-tensor.js';
+import { parseClassOrder, permuteClasses } from '../../src/models/arbex/names/classes.js';
 import { engine } from '../helpers/engine.js';
 
 beforeAll(engine);
@@ -149,6 +150,29 @@ describe('a released ARBEx checkpoint', () => {
     // a full-size file into the small configuration: shapes named
     expect(() => importReleased('arbex', bad, own, cfg)).toThrow(/classifier\.net\.0\.weight \[3, 3\] → head\.mlp0\.fc\.weight \[16, 32\]/);
   });
+});
+
+describe('class order', () => {
+  it('--classes relabels the head: p, t and v come out permuted, nothing else changes', async () => {
+    const cfg = fixtureConfig();
+    const io = json<Record<string, Dump> & { trust: number }>('arbex-io.json');
+    const order = 'surprise,fear,disgust,happy,sad,anger,neutral'; // RAF-DB's order
+    const src = parseClassOrder(order, 7);
+    expect(src).toEqual([6, 3, 4, 0, 1, 2, 5]);
+    const model = new ArbexModel(cfg);
+    const { tensors } = importReleased('arbex', pth('arbex.pth'), model.stateDict(), cfg);
+    model.loadStateDict(permuteClasses(tensors, src, cfg));
+    model.eval();
+    const out = E.noGrad(() => model.forward(E.tensor(Float32Array.from(io.x.values), io.x.shape)));
+    const rb = E.noGrad(() => model.balance(out, new Int32Array(3), io.trust));
+    const perm = (d: Dump): Dump => ({ shape: d.shape, values: d.values.map((_, i) => d.values[Math.floor(i / 7) * 7 + src[i % 7]!]!) });
+    close(await out.p.toArray(), perm(io.p!), 'p (relabelled)');
+    close(await rb.t.toArray(), perm(io.t!), 't (relabelled)');
+    close(await rb.v.toArray(), perm(io.v!), 'v (relabelled)');
+    close(await rb.corrected.toArray(), perm(io.corrected!), 'corrected (relabelled)');
+    expect(() => parseClassOrder('happy,happy,sad,fear,anger,disgust,neutral', 7)).toThrow(/twice/);
+    expect(() => parseClassOrder('happy,sad', 7)).toThrow(/2 names for a 7-class/);
+  }, 120_000);
 });
 
 describe('the pretrained backbones POSTER++ loads', () => {
