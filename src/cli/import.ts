@@ -18,7 +18,7 @@ import { permuteClasses, parseClassOrder } from '../models/arbex/names/classes.j
 import type { HostTensor } from '../nn/host-tensor.js';
 import { readPthStateDictFile } from '../io/pth-node.js';
 import { readSafetensorsFile } from '../io/safetensors-node.js';
-import { saveCheckpoint } from '../train/checkpoint-node.js';
+import { saveCheckpoint, loadCheckpoint, readCheckpointMeta, resolveCheckpoint } from '../train/checkpoint-node.js';
 import { DEFAULT_JOB } from '../train/run-node.js';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -26,6 +26,7 @@ const SPEC: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output directory (the checkpoint is <out>/imported.json + .safetensors)' },
   config: { type: 'string', help: 'full (default) | tiny | a JSON config; arbex/poster adapt the head to the file' },
   classes: { type: 'string', help: "the file's class order, comma-separated (e.g. RAF-DB folders 'surprise,fear,disgust,happy,sad,anger,neutral'); reordered to the project order" },
+  onto: { type: 'string', help: 'start from this checkpoint (its config and weights) instead of a fresh model, e.g. to add the landmark backbone to an imported IR-50' },
   'non-strict': { type: 'boolean', help: 'load what fits and report the rest instead of stopping' },
   seed: { type: 'number', help: 'seed for the tensors the file does not provide (default 1)' },
   verbose: { type: 'boolean', help: 'print every mapped key (always written to import-report.txt)' },
@@ -86,17 +87,25 @@ export async function runImportCommand(argv: string[]): Promise<number> {
   }
   const { tensors: file, notes } = mergeReleasedParts(format, parts);
   notes.forEach((n) => console.log(n));
-  const cfg = configForFile(format, loadConfig((f.config as string | undefined) ?? 'full'), file);
+  let base: ArbexConfig;
+  let onto: { dir: string; tag: string } | null = null;
+  if (f.onto) {
+    if (f.config) throw new UsageError('arbex import: --onto uses the checkpoint\'s config; drop --config');
+    onto = resolveCheckpoint(f.onto as string);
+    base = readCheckpointMeta<{ options: { config: ArbexConfig } }>(onto.dir, onto.tag).state.options.config;
+  } else base = loadConfig((f.config as string | undefined) ?? 'full');
+  const cfg = configForFile(format, base, file);
   await initNodeEngine();
   const seed = (f.seed as number | undefined) ?? 1;
   manualSeed(seed);
   const model = new ArbexModel(cfg);
+  if (onto) await loadCheckpoint(onto.dir, onto.tag, model, null);
   const { tensors, report } = importReleased(format, file, model.stateDict(), cfg, { strict: !f['non-strict'], source: files.join(', ') });
   const placed = f.classes ? permuteClasses(tensors, parseClassOrder(f.classes as string, cfg.numClasses), cfg) : tensors;
   model.loadStateDict(placed, { strict: false });
   mkdirSync(out, { recursive: true });
   const options = { ...DEFAULT_JOB, config: cfg, out, seed };
-  await saveCheckpoint(out, 'imported', model, null, { options, imported: { format, files, classes: f.classes ?? null } });
+  await saveCheckpoint(out, 'imported', model, null, { options, imported: { format, files, classes: f.classes ?? null, onto: f.onto ?? null } });
   const text = formatImportReport(report, files);
   writeFileSync(join(out, 'import-report.txt'), text);
   if (f.verbose) console.log(text);

@@ -55,11 +55,16 @@ describe('arbex import / export', () => {
     logs.length = 0;
     expect(await main(['import', '--from', 'ir50', join(fx, 'ir50.pth'), '--config', config, '--out', join(dir, 'ir')])).toBe(0);
     expect(logs.join('\n')).toMatch(/skipped output_layer\.3\.weight: IR-50's face-embedding head/);
-    expect(await main(['import', '--from', 'mobilefacenet', join(fx, 'mobilefacenet.pth.tar'), '--config', config, '--out', join(dir, 'lm')])).toBe(0);
+    expect(await main(['import', '--from', 'mobilefacenet', join(fx, 'mobilefacenet.pth.tar'), '--onto', join(dir, 'ir', 'imported.json'), '--out', join(dir, 'lm')])).toBe(0);
     expect(logs.join('\n')).toMatch(/weights under 'state_dict'/);
     const lm = readFileSync(join(dir, 'lm', 'import-report.txt'), 'utf8');
     expect(lm).toMatch(/conv_23\.conv_dw\.bn\.running_var → features\.face_landback\.stage1\.0\.conv_dw\.bn\.running_var/);
     expect(lm).toMatch(/features\.face_landback\.last_face_conv\.weight: not part of the mobilefacenet backbone/);
+    // --onto kept the IR-50 weights imported before
+    const a = decodeSafetensors(read(join(dir, 'ir', 'imported.safetensors'))).tensors;
+    const b = decodeSafetensors(read(join(dir, 'lm', 'imported.safetensors'))).tensors;
+    expect([...b.get('features.ir_back.stage2.0.conv2.weight')!.data]).toEqual([...a.get('features.ir_back.stage2.0.conv2.weight')!.data]);
+    expect([...b.get('features.face_landback.conv1.conv.weight')!.data]).not.toEqual([...a.get('features.face_landback.conv1.conv.weight')!.data]);
   }, 120_000);
 
   it('train --init starts from given weights (strict: weights of another model are refused)', async () => {
