@@ -248,8 +248,9 @@ export function pthStateDict(tree: unknown, source = '<bytes>'): PthStateDict {
   if (!(tree instanceof PickleDict)) return fail(`expected a dict at the top level, found ${describe(tree)}`);
   let node = tree;
   let path = '';
-  const hasTensors = (d: PickleDict): boolean => [...d.map.values()].some((v) => v instanceof PthTensorRef);
-  while (!hasTensors(node)) {
+  // A wrapper key wins even when tensors sit beside it (e.g. a `best_acc` tensor next to
+  // 'state_dict'); a state dict itself never holds dicts, so this cannot misfire on one.
+  for (;;) {
     const key = WRAPPER_KEYS.find((k) => node.map.get(k) instanceof PickleDict);
     if (!key) break;
     node = node.map.get(key) as PickleDict;
