@@ -49,7 +49,19 @@ describe('arbex import / export', () => {
     expect(await main(['export', '--to', 'arbex', join(dir, 'rel', 'imported.json'), '--out', join(dir, 'back.safetensors')])).toBe(0);
     const st = decodeSafetensors(read(join(dir, 'back.safetensors'))).tensors;
     expect(st.size).toBe(original.size);
-  }, 120_000);
+
+    // via POSTER++: the feature extractor survives export → import unchanged
+    logs.length = 0;
+    expect(await main(['export', '--to', 'poster', join(dir, 'rel', 'imported.json'), '--out', join(dir, 'poster.pth')])).toBe(0);
+    expect(logs.join('\n')).toMatch(/filled VIT\.head\.linear\.weight: zeros: the project head is not a single Linear/);
+    expect(await main(['import', '--from', 'poster', join(dir, 'poster.pth'), '--config', config, '--out', join(dir, 'pst')])).toBe(0);
+    expect(logs.join('\n')).toMatch(/skipped ir_back\.output_layer\.3\.weight: IR-50's face-embedding head/);
+    const a = decodeSafetensors(read(join(dir, 'rel', 'imported.safetensors'))).tensors;
+    const b = decodeSafetensors(read(join(dir, 'pst', 'imported.safetensors'))).tensors;
+    const feats = [...a.keys()].filter((k) => k.startsWith('features.'));
+    expect(feats.length).toBeGreaterThan(300);
+    for (const k of feats) expect([...b.get(k)!.data], k).toEqual([...a.get(k)!.data]);
+  }, 180_000);
 
   it('imports the backbones (IR-50 .pth, MobileFaceNet legacy .pth.tar)', async () => {
     logs.length = 0;
