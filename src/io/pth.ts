@@ -24,6 +24,8 @@ export class PthError extends Error {
 
 export type TorchDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 const STORAGES: Readonly<Record<string, [TorchDType, number]>> = {
   FloatStorage: ['float32', 4], DoubleStorage: ['float64', 8], HalfStorage: ['float16', 2], BFloat16Storage: ['bfloat16', 2],
   LongStorage: ['int64', 8], IntStorage: ['int32', 4], ShortStorage: ['int16', 2], CharStorage: ['int8', 1],
@@ -63,6 +65,12 @@ export class PthTensorRef {
       size.forEach((d, i) => (stride[i]! >= 0 ? (hi += (d - 1) * stride[i]!) : (lo += (d - 1) * stride[i]!)));
       if (lo < 0 || hi >= s.numel) fail(`view (offset ${offset}, size [${size}], stride [${stride}]) reaches outside its storage of ${s.numel} elements`);
     }
+    const shape = [...size];
+    // Fast path: a contiguous float32 view is one copy of its bytes.
+    const contiguous = size.every((d, i) => d === 1 || stride[i] === size.slice(i + 1).reduce((a, b) => a * b, 1));
+    if (contiguous && s.type.dtype === 'float32' && LITTLE_ENDIAN) {
+      return { shape, torchDType: 'float32', data: new Float32Array(bytes.slice(offset * 4, (offset + n) * 4).buffer) };
+    }
     // Element indices of the view in row-major order.
     const idx = new Float64Array(n);
     const pos = new Array<number>(size.length).fill(0);
@@ -80,7 +88,6 @@ export class PthTensorRef {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const dt = s.type.dtype;
     const at = (k: number): number => idx[k]! * s.type.itemSize;
-    const shape = [...size];
     switch (dt) {
       case 'float32': return { shape, torchDType: dt, data: Float32Array.from({ length: n }, (_, k) => dv.getFloat32(at(k), true)) };
       case 'float64': return { shape, torchDType: dt, data: Float32Array.from({ length: n }, (_, k) => dv.getFloat64(at(k), true)) };
