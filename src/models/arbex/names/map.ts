@@ -192,10 +192,13 @@ const INT64 = /(num_batches_tracked|index_relative|relative_position_index)$/;
 
 /**
  * Project tensors → a released state dict that the released code's `load_state_dict(strict=True)`
- * accepts. `releasedShapes` lists the keys the released module needs beyond the mapped ones
- * (derived here from the config).
+ * accepts. Released keys the project has no tensor for are filled (derived from the config) and
+ * listed in the report.
  */
 export function exportReleased(format: 'arbex' | 'poster', state: ReadonlyMap<string, HostTensor>, cfg: ArbexConfig): { tensors: Map<string, ExportTensor>; report: ExportReport } {
+  if (format === 'arbex' && cfg.head.reduceDim > 0) {
+    throw new NameMapError(`export to arbex: the released head has no reduction layer (this model has head.reduceDim ${cfg.head.reduceDim}; its classifier would not fit the released one)`);
+  }
   const names = releasedNameMap(format, state.keys(), cfg);
   const report: ExportReport = { format, mapped: 0, filled: [], dropped: [] };
   const out = new Map<string, ExportTensor>();
@@ -205,7 +208,7 @@ export function exportReleased(format: 'arbex' | 'poster', state: ReadonlyMap<st
   for (const [k, t] of state) {
     const r = names.get(k);
     if (!r) {
-      report.dropped.push([k, format === 'poster' ? 'POSTER++ has no reliability-balancing head / reduction' : 'the released head has no reduction layer']);
+      report.dropped.push([k, 'POSTER++ has no reliability-balancing head / reduction']);
       continue;
     }
     put(r, t.shape, t.data);
