@@ -116,3 +116,5 @@ export {
 } from './train/trainer.js';
 export { accuracy, macroF1, confusionMatrix, perClassAccuracy, summarize, meanStd, type Summary, type ClassMetrics } from './train/metrics.js';
 export { pca2d, fitPca2d, type Pca2d } from './train/projection.js';
+/** PyTorch `.pth` state dicts: read (zip and legacy formats, nothing executed) and write. */
+export { readPth, decodePthStateDict, pthStateDict, encodePth, PthError, type PthTensor, type PthStateDict, type PthWriteTensor, type TorchDType } from './io/pth.js';

@@ -20,3 +20,5 @@ export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, hasCheckpoint, reso
 export { loadDirectory, writeSynthDataset } from './data/dataset-node.js';
 /** The whole `arbex train` job (data, training, checkpoints, report) as a function. */
 export { runTraining, DEFAULT_JOB, type TrainJobOptions, type TrainResult } from './train/run-node.js';
+/** PyTorch `.pth` files. */
+export { readPthFile, readPthStateDictFile, savePthFile } from './io/pth-node.js';

@@ -10,6 +10,8 @@ Commands:
   summary    per-layer table of a configuration (--config full|tiny [--json])
   data       synthetic data and dataset tools (data synth | data inspect)
   pretrain-landmarks   pretrain the landmark stream on synthetic landmarks
+  import     released PyTorch weights (ARBEx, POSTER++, IR-50, MobileFaceNet) → a checkpoint
+  export     a checkpoint → PyTorch .pth / .safetensors with the released names
 
 Run 'arbex <command> --help' for the options of a command.`;
 
@@ -22,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./predict.js')).runPredictCommand,
   summary: async () => (await import('./summary.js')).runSummaryCommand,
   'pretrain-landmarks': async () => (await import('./pretrain.js')).runPretrainCommand,
+  import: async () => (await import('./import.js')).runImportCommand,
+  export: async () => (await import('./export.js')).runExportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -6,6 +6,7 @@ import { runTraining, DEFAULT_JOB, type TrainJobOptions } from '../train/run-nod
 import { parsePrior } from '../data/synth/priors.js';
 import { parseNoise } from '../data/synth/label-noise.js';
 import type { OptimizerName } from '../train/trainer.js';
+import { readCheckpointMeta, resolveCheckpoint } from '../train/checkpoint-node.js';
 
 const SPEC: Record<string, FlagSpec> = {
   config: { type: 'string', help: 'tiny (default), full, or a JSON file {"base": "tiny", ...overrides}' },
@@ -34,6 +35,7 @@ const SPEC: Record<string, FlagSpec> = {
   'test-size': { type: 'number', help: 'synthetic test images (default 700)' },
   'skip-bad': { type: 'boolean', help: 'skip unreadable images / bad rows of a dataset (counted)' },
   landmarks: { type: 'string', help: 'pretrained landmark stream, loaded frozen: .safetensors from arbex pretrain-landmarks, or a TF.js model.json whose weights fit' },
+  init: { type: 'string', help: 'start from these weights: a checkpoint (.json or run dir, e.g. from arbex import) or a .safetensors of this model; its config is used unless --config is given' },
   seed: { type: 'number', help: 'random seed (default 1)' },
   out: { type: 'string', help: 'output directory (default runs/<config>)' },
   resume: { type: 'boolean', help: 'continue from <out>/last.json exactly where it stopped' },
@@ -52,6 +54,12 @@ export function loadConfig(arg: string | undefined): ArbexConfig {
   }
   const { base, ...over } = json;
   return resolveConfig(configByName(typeof base === 'string' ? base : 'tiny'), over);
+}
+
+/** The configuration stored with a checkpoint (so `--init` alone rebuilds the same model). */
+function initConfig(arg: string): ArbexConfig {
+  const { dir, tag } = resolveCheckpoint(arg);
+  return readCheckpointMeta<{ options: { config: ArbexConfig } }>(dir, tag).state.options.config;
 }
 
 function rates(list: string[] | undefined, dflt: TrainJobOptions['optimizer']['lr']): TrainJobOptions['optimizer']['lr'] {
@@ -79,7 +87,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
     console.log(helpText('Usage: arbex train [options]', SPEC));
     return null;
   }
-  const config = loadConfig(f.config as string | undefined);
+  const config = f.init && !f.config && !String(f.init).endsWith('.safetensors') ? initConfig(f.init as string) : loadConfig(f.config as string | undefined);
   if (f.scope) config.head.attentionScope = oneOf(f.scope, ['batch', 'sample'] as const, 'scope', 'sample');
   if (f['anchor-space']) config.head.anchorSpace = oneOf(f['anchor-space'], ['euclidean', 'sphere'] as const, 'anchor-space', 'euclidean');
   const synth: TrainJobOptions['data']['synth'] = {};
@@ -122,6 +130,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
     out: (f.out as string | undefined) ?? `runs/${config.name}`,
     resume: Boolean(f.resume),
     landmarks: f.landmarks as string | undefined,
+    init: f.init as string | undefined,
     stopAfter: f['stop-after'] as number | undefined,
     quiet: Boolean(f.quiet),
   };

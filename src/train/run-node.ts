@@ -20,7 +20,8 @@ import { synthSplits } from '../data/synth/splits.js';
 import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, disposeStep, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint-node.js';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint, resolveCheckpoint } from './checkpoint-node.js';
+import { loadSafetensorsFile } from '../io/safetensors-node.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
 import { JsonlLogger } from './log-node.js';
 import { Progress } from './progress.js';
@@ -59,6 +60,8 @@ export interface TrainJobOptions {
   report?: boolean;
   /** Pretrained landmark stream (safetensors from `arbex pretrain-landmarks`), loaded frozen. */
   landmarks?: string;
+  /** Initial weights (strict): a checkpoint (run dir / .json, e.g. from `arbex import`) or a .safetensors. */
+  init?: string;
   /** Stop (as if interrupted) after this many epochs in this invocation; `resume` continues. */
   stopAfter?: number;
 }
@@ -118,6 +121,16 @@ function sources(spec: DataSpec, inputSize: number, seed: number): { train: Data
 
 const round = (x: number, d = 5): number => Number(x.toFixed(d));
 
+/** Loads `--init` weights strictly (all-or-nothing; the error lists what does not fit). */
+async function loadInitWeights(model: ArbexModel, path: string): Promise<void> {
+  if (path.endsWith('.safetensors')) {
+    await loadSafetensorsFile(model, path);
+    return;
+  }
+  const { dir, tag } = resolveCheckpoint(path);
+  await loadCheckpoint(dir, tag, model, null);
+}
+
 export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   await initNodeEngine();
   mkdirSync(opts.out, { recursive: true });
@@ -126,6 +139,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const src = sources(opts.data, cfg.inputSize, opts.seed);
   if (src.numClasses !== cfg.numClasses) cfg.numClasses = src.numClasses;
   const model = new ArbexModel(cfg);
+  if (opts.init) await loadInitWeights(model, opts.init);
   if (opts.landmarks) await loadLandmarkWeights(model.features.landmark, opts.landmarks);
   const stepper = buildOptimizer(model, opts.optimizer);
   const plateau = opts.schedule === 'plateau' ? new ReduceLROnPlateau(stepper.base, { mode: 'max', factor: 0.5, patience: 1 }) : null;

@@ -44,7 +44,7 @@ export interface Stepper {
 /** Splits trainable parameters into the four ARBEx groups and builds the optimizer. */
 export function buildOptimizer(model: ArbexModel, spec: OptimizerSpec): Stepper {
   const h = model.head;
-  const attention = new Set([h.wq.weight, h.wk.weight, h.wv.weight]);
+  const attention = new Set(h.attentionParams());
   const trainable = (ts: Tensor[]): Tensor[] => ts.filter((t) => t.requiresGrad);
   const headParams = trainable(h.parameters()).filter((t) => t !== h.anchors && !attention.has(t));
   const groups = [

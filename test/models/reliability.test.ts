@@ -75,9 +75,11 @@ describe('reliability balancing', () => {
         engine: ([lg, e, a, wq, wk, wv]) => {
           const s = toAnchorSpace(e!, a!, 0.8, space);
           const p = E.softmax(lg!);
+          // As ArbexModel.balance: anchors on the sphere, attention on the raw embedding.
           const rb = reliabilityBalance({
             p, e: s.e, anchors: s.anchors, attention: { wq: wq!, wk: wk!, wv: wv! }, labels: Int32Array.from(labels),
             delta: s.delta, scope: 'batch', heads: 1, tau: 0.4, confidenceFloor: 1e-6,
+            v: attentionCorrection(e!, { wq: wq!, wk: wk!, wv: wv! }, C, K, 'batch', 1),
           });
           return arbexLoss(rb, s.anchors, Int32Array.from(labels), cfg, 0.4, D, Float32Array.from(weights), p, space).total;
         },

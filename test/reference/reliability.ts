@@ -60,13 +60,15 @@ export interface RbRef {
 
 export function reliabilityBalance(
   logits: Nd, e: Nd, anchors: Nd, wq: Nd, wk: Nd, wv: Nd, labels: number[], delta: number, scope: 'batch' | 'sample', heads: number, tau: number,
+  /** The embedding the attention branch reads (default e; the model's 'sphere' space passes the raw one). */
+  eAttention: Nd = e,
 ): RbRef {
   const [C, K] = anchors.shape as [number, number];
   const P = rows(logits).map(softmax);
   const tm = rows(anchorMatch(e, anchors, labels, delta));
   const T = tm.map((r) => r.slice(0, C));
   const dmin = tm.map((r) => r[C]!);
-  const Vc = attentionCorrection(e, wq, wk, wv, C, K, scope, heads);
+  const Vc = attentionCorrection(eAttention, wq, wk, wv, C, K, scope, heads);
   const corrected = P.map((p, i) => {
     const t = T[i]!, v = Vc[i]!;
     const cp = confidence(p), ct = confidence(t), cv = confidence(v);
@@ -115,7 +117,7 @@ export function arbexLoss(
   const e = opts.sphere ? onSphere(e0) : e0;
   const anchors = opts.sphere ? onSphere(anchors0) : anchors0;
   const delta = opts.sphere ? opts.delta * Math.sqrt(D) : opts.delta;
-  const rb = reliabilityBalance(logits, e, anchors, wq, wk, wv, labels, delta, opts.scope, opts.heads, tau);
+  const rb = reliabilityBalance(logits, e, anchors, wq, wk, wv, labels, delta, opts.scope, opts.heads, tau, e0);
   const primary = opts.primary ? opts.primary * weightedNll(rows(logits).map(softmax), labels, weights) : 0;
   const center = rb.cp.reduce((acc, c, i) => acc + c * rb.dmin[i]!, 0) / rb.cp.length / Math.sqrt(D);
   let la = anchorLoss(anchors, opts.form, opts.margin).data[0]!;

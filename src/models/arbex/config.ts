@@ -42,6 +42,14 @@ export interface ArbexConfig {
   querySplit: 'heads' | 'released-reshape';
   head: ReliabilityConfig;
   numClasses: number;
+  /**
+   * 'project' (default): the head in head.ts. 'released': the released ARBEx correction branch
+   * (Q/K/V with biases + a C·K-dim MultiheadAttention, head-released.ts), so released
+   * checkpoints load strictly and predict what the released code predicts.
+   */
+  headVariant?: 'project' | 'released';
+  /** Resampling of the input to backboneSize: bilinear (default) or nearest (released F.interpolate default). */
+  resize?: 'bilinear' | 'nearest';
 }
 
 export interface ReliabilityConfig {
@@ -115,6 +123,8 @@ export const FULL: ArbexConfig = {
   querySplit: 'heads',
   head: head(),
   numClasses: 7,
+  headVariant: 'project',
+  resize: 'bilinear',
 };
 
 /**
@@ -141,6 +151,8 @@ export const TINY: ArbexConfig = {
   // epochs on easy synthetic faces). The full config keeps the released head.
   head: head({ mlpHidden: [], dropout: 0 }),
   numClasses: 7,
+  headVariant: 'project',
+  resize: 'bilinear',
 };
 
 export const DEFAULT_LOSS: LossConfig = {
@@ -184,6 +196,8 @@ export function resolveConfig(base: ArbexConfig, over: Record<string, unknown> =
 }
 
 export function validateConfig(cfg: ArbexConfig): void {
+  if (cfg.headVariant !== undefined && cfg.headVariant !== 'project' && cfg.headVariant !== 'released') throw new Error(`config: headVariant '${String(cfg.headVariant)}' (expected project or released)`);
+  if (cfg.resize !== undefined && cfg.resize !== 'bilinear' && cfg.resize !== 'nearest') throw new Error(`config: resize '${String(cfg.resize)}' (expected bilinear or nearest)`);
   const sizes = scaleSizes(cfg);
   cfg.attention.windows.forEach((w, i) => {
     if (sizes[i]! % w !== 0) throw new Error(`config: window ${w} does not tile the ${sizes[i]}×${sizes[i]} map of scale ${i + 1}`);

@@ -69,6 +69,11 @@ export class ArbexHead extends Module {
     return { logits, p };
   }
 
+  /** Parameters of the attention-correction branch (their own optimizer group). */
+  attentionParams(): Tensor[] {
+    return [this.wq.weight, this.wk.weight, this.wv.weight];
+  }
+
   /** Attention weights as [D, C·K] matrices (Linear stores [out, in]). */
   attentionWeights(): AttentionWeights {
     return { wq: this.wq.weight, wk: this.wk.weight, wv: this.wv.weight };

@@ -14,7 +14,8 @@ import { ImageStream } from './image-stream.js';
 import { WindowCrossAttention } from './window-cross-attention.js';
 import { Fusion, VisionTransformer } from './vit.js';
 import { ArbexHead } from './head.js';
-import { confidence, reliabilityBalance, toAnchorSpace, type AnchorSpace, type BalanceOutputs } from './reliability.js';
+import { ReleasedArbexHead } from './head-released.js';
+import { attentionCorrection, confidence, reliabilityBalance, toAnchorSpace, type AnchorSpace, type BalanceOutputs } from './reliability.js';
 import { arbexLoss, probabilityNll, type LossParts } from './losses.js';
 
 /** Called with each stage's name and output (for `arbex summary` and debugging). */
@@ -51,7 +52,7 @@ export class FeatureExtractor extends Module {
       throw new ShapeError(`ARBEx(${this.cfg.name}): expected images [batch, 3, ${S}, ${S}], got ${fmtShape(images.shape)}`);
     }
     const bs = this.cfg.backboneSize;
-    const x = S === bs ? images : resize2d(images, [bs, bs], 'bilinear');
+    const x = S === bs ? images : resize2d(images, [bs, bs], this.cfg.resize ?? 'bilinear');
     observe?.('resize', x);
     const lm = this.landmark.forward(x);
     lm.forEach((t, i) => observe?.(`landmark.L${i + 1}`, t));
@@ -82,7 +83,8 @@ export class ArbexModel extends Module {
   constructor(readonly cfg: ArbexConfig) {
     super();
     this.features = this.child('features', new FeatureExtractor(cfg));
-    this.head = this.child('head', new ArbexHead(cfg.tokenDim, cfg.numClasses, cfg.head));
+    const Head = cfg.headVariant === 'released' ? ReleasedArbexHead : ArbexHead;
+    this.head = this.child('head', new Head(cfg.tokenDim, cfg.numClasses, cfg.head));
   }
 
   forward(images: Tensor, seed?: number, observe?: StageObserver): ArbexOutputs {
@@ -104,6 +106,11 @@ export class ArbexModel extends Module {
     const rb = reliabilityBalance({
       p: out.p, e: a.e, anchors: a.anchors, attention: this.head.attentionWeights(), labels,
       delta: a.delta, scope: h.attentionScope, heads: h.attentionHeads, tau, confidenceFloor: h.confidenceFloor,
+      // The attention branch always reads the raw embedding (only the anchor branch moves to the
+      // sphere); the released head has its own correction branch (biases, a 7-dim attention).
+      v: this.head instanceof ReleasedArbexHead
+        ? this.head.attentionCorrection(out.e, h.attentionScope, h.attentionHeads)
+        : a.e === out.e ? undefined : attentionCorrection(out.e, this.head.attentionWeights(), this.cfg.numClasses, h.anchorsPerClass, h.attentionScope, h.attentionHeads),
     });
     return { ...rb, anchors: a.anchors };
   }

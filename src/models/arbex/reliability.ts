@@ -85,6 +85,8 @@ export interface BalanceInputs {
   heads: number;
   tau: number;
   confidenceFloor: number;
+  /** A precomputed attention correction (the released head's own branch); else computed from `attention`. */
+  v?: Tensor;
 }
 
 export interface BalanceOutputs {
@@ -104,7 +106,7 @@ export interface BalanceOutputs {
 export function reliabilityBalance(x: BalanceInputs): BalanceOutputs {
   const [C, K] = x.anchors.shape as [number, number, number];
   const { t, dmin } = anchorMatch(x.e, x.anchors, x.labels, x.delta);
-  const v = attentionCorrection(x.e, x.attention, C, K, x.scope, x.heads);
+  const v = x.v ?? attentionCorrection(x.e, x.attention, C, K, x.scope, x.heads);
   const cp = confidence(x.p, x.confidenceFloor);
   const ct = confidence(t, x.confidenceFloor);
   const cv = confidence(v, x.confidenceFloor);
