@@ -110,7 +110,8 @@ type Arbex = {
 };
 declare const window: Arbex;
 
-async function runMode(ctx: TestContext, mode: string, flags: string[]): Promise<void> {
+/** `full`: every view; otherwise load, predict (parity) and Inside only. `query`: appended to the URL. */
+async function runMode(ctx: TestContext, mode: string, flags: string[], opts: { full: boolean; query?: string } = { full: true }): Promise<void> {
   if (!HAVE_CHROMIUM) {
     const msg = `${CHROMIUM} not found: install Debian's chromium (scripts/setup-system.sh) to run the web app tests`;
     if (IN_CI) throw new Error(msg);
@@ -130,10 +131,11 @@ async function runMode(ctx: TestContext, mode: string, flags: string[]): Promise
       if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
     });
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.goto(server.url);
-    await page.waitForFunction(() => window.__arbexReady !== undefined, undefined, { timeout: 240_000 });
+    await page.goto(server.url + (opts.query ?? ''));
+    // Start-up includes the first forward pass (pipeline compilation): minutes in compat mode on a busy 2-core machine.
+    await page.waitForFunction(() => window.__arbexReady !== undefined, undefined, { timeout: 480_000 });
     const ready = await page.evaluate(() => window.__arbexReady);
-    if (ready !== 'ready' && mode === 'compat' && /adapter/i.test(ready ?? '')) {
+    if (ready !== 'ready' && mode.startsWith('compat') && /adapter/i.test(ready ?? '')) {
       console.warn(`SKIPPED [${mode}]: ${ready}`);
       ctx.skip(`${mode}: ${ready}`);
     }
@@ -141,13 +143,14 @@ async function runMode(ctx: TestContext, mode: string, flags: string[]): Promise
     const level = await page.evaluate(() => window.__arbex.featureLevel());
     const limits = await page.evaluate(() => window.__arbex.limits());
     console.log(`[${mode}] ${level} mode, ${limits.maxStorageBuffersPerShaderStage} storage buffers per stage`);
-    if (mode === 'compat') expect(level).toBe('compatibility');
+    if (mode.startsWith('compat')) expect(level).toBe('compatibility');
+    if (opts.query) expect(limits.maxStorageBuffersPerShaderStage, 'the capped device').toBeLessThanOrEqual(8);
     lap('ready');
 
     // Predict & explain: the served checkpoint is loaded at start; the face comes through the file input.
     expect(await page.evaluate(() => window.__arbex.state.model?.name)).toMatch(/best$/);
     await page.setInputFiles('#image-file', { name: 'face.png', mimeType: 'image/png', buffer: Buffer.from(facePng) });
-    await page.waitForFunction(() => window.__arbex.state.imageName === 'face.png', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => window.__arbex.state.imageName === 'face.png', undefined, { timeout: 60_000 });
     const r = await page.evaluate(() => window.__arbex.predict());
     lap('predict');
     expect(r.probs).toHaveLength(nodeProbs.length);
@@ -165,6 +168,10 @@ async function runMode(ctx: TestContext, mode: string, flags: string[]): Promise
     expect(await page.evaluate(() => window.__arbex.inside())).toBe(12);
     expect(await shot(page, `${mode}-inside`)).toBeGreaterThan(100);
     lap('inside');
+    if (!opts.full) {
+      expect(errors, 'console errors').toEqual([]);
+      return;
+    }
 
     // Train: a fixed batch (sequential sampler, no augmentation), so each step's loss is measured
     // on the same faces after the previous update; the trust ramp stays near 0 (100 epochs planned).
@@ -247,9 +254,15 @@ describe('web app in headless Chromium', () => {
 
   it('core WebGPU (SwiftShader): loads cleanly, predicts like Node, trains, benchmarks', async (ctx) => {
     await runMode(ctx, 'core', CORE_FLAGS);
-  }, 900_000);
+  }, 1_200_000);
 
   it('compatibility mode (ANGLE GLES over lavapipe): the same', async (ctx) => {
     await runMode(ctx, 'compat', COMPAT_FLAGS);
+  }, 1_500_000);
+
+  // The adapter advertises 4 storage buffers per stage (compat's original minimum); the engine
+  // asks for that and Chromium grants its compat default (8): predictions must still match.
+  it('compatibility mode with the fewest storage buffers the browser grants: predicts like Node', async (ctx) => {
+    await runMode(ctx, 'compat-4sb', COMPAT_FLAGS, { full: false, query: '?storage-buffers=4' });
   }, 900_000);
 });

@@ -155,7 +155,7 @@ export interface Series {
 export function drawLines(c: HTMLCanvasElement, series: Series[], title: string, yRange?: [number, number]): void {
   const g = c.getContext('2d');
   if (!g) return;
-  const W = c.width, H = c.height, L = 46, R = 10, T = 22, B = 24;
+  const W = c.width, H = c.height, L = 46, R = 10, T = 22 + 14 * series.length, B = 24;
   g.fillStyle = '#fff';
   g.fillRect(0, 0, W, H);
   const all = series.flatMap((s) => s.points);
@@ -194,9 +194,11 @@ export function drawLines(c: HTMLCanvasElement, series: Series[], title: string,
       g.fillStyle = s.color;
       g.fillRect(px(s.points[0]![0]) - 2, py(s.points[0]![1]) - 2, 4, 4);
     }
+    // Legend: one line per series above the plot.
     g.fillStyle = s.color;
+    g.fillRect(L, 24 + 14 * i - 7, 14, 3);
     g.font = '11px system-ui, sans-serif';
-    g.fillText(s.name, L + 8 + i * 150, T + 12);
+    g.fillText(s.name, L + 20, 24 + 14 * i - 3);
   });
   g.lineWidth = 1;
 }

@@ -3,7 +3,6 @@
  * the browser gives), wires the four views, and exposes `window.__arbex` for the browser tests.
  */
 import { initEngine } from '../../src/runtime/device.js';
-import { el } from './draw.js';
 import { state, changed } from './state.js';
 import { predictView } from './views/predict.js';
 import { trainView } from './views/train.js';
@@ -18,6 +17,19 @@ function byId(id: string): HTMLElement {
   return e;
 }
 
+/** A GPU whose adapters advertise at most `cap` storage buffers per stage (the engine asks for what is advertised). */
+function cappedGpu(gpu: GPU, cap: number): GPU {
+  const requestAdapter = async (o?: GPURequestAdapterOptions): Promise<GPUAdapter | null> => {
+    const a = await gpu.requestAdapter(o);
+    if (!a) return null;
+    const limits = new Proxy(a.limits, {
+      get: (t, k) => (k === 'maxStorageBuffersPerShaderStage' ? Math.min(cap, t.maxStorageBuffersPerShaderStage) : Reflect.get(t, k, t)),
+    });
+    return { limits, features: a.features, info: a.info, requestDevice: (d?: GPUDeviceDescriptor) => a.requestDevice(d) } as unknown as GPUAdapter;
+  };
+  return { requestAdapter, getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat(), wgslLanguageFeatures: gpu.wgslLanguageFeatures } as unknown as GPU;
+}
+
 async function main(): Promise<void> {
   const status = byId('status');
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
@@ -27,7 +39,10 @@ async function main(): Promise<void> {
     (window as unknown as { __arbexReady: string }).__arbexReady = 'no-webgpu';
     return;
   }
-  const rt = await initEngine({ gpu });
+  // ?storage-buffers=N: pretend the adapter offers at most N storage buffers per shader stage
+  // (how the app behaves on the smallest compatibility-mode devices; used by test/web).
+  const cap = Number(new URLSearchParams(location.search).get('storage-buffers') ?? 0);
+  const rt = await initEngine({ gpu: cap > 0 ? cappedGpu(gpu, cap) : gpu });
   state.rt = rt;
   const a = rt.adapter;
   state.featureLevel = a ? (a.features.has('core-features-and-limits') ? 'core' : 'compatibility') : 'unknown';
@@ -92,7 +107,6 @@ async function main(): Promise<void> {
     },
   });
   (window as unknown as { __arbexReady: string }).__arbexReady = 'ready';
-  void el;
 }
 
 main().catch((e: unknown) => {

@@ -209,7 +209,7 @@ export function benchView(root: HTMLElement): BenchView {
   root.append(
     el('div', { class: 'panel' },
       el('b', { text: 'Kernel benchmarks on this GPU ' }),
-      el('div', { class: 'small muted', text: 'Each of the engine\'s kernels against the same computation composed from its simpler ops, on the same inputs and device: median-free mean of a few runs after a warm-up, each run synchronised. Forward+backward rows time the autograd backward of a probe loss too.' }),
+      el('div', { class: 'small muted', text: 'Each of the engine\'s kernels against the same computation composed from its simpler ops, on the same inputs and device: the mean time of a few runs after one warm-up run (the GPU is synchronised before and after). The last column is the largest difference between the two results. Forward+backward rows time the autograd backward of a probe loss too.' }),
       el('div', {}, btnQuick, ' ', btnFull), status),
     el('div', { class: 'panel' }, table),
   );

@@ -35,7 +35,7 @@ export function predictView(root: HTMLElement): PredictView {
   const sliders: HTMLInputElement[] = [];
   const grid = el('div', { class: 'sliders' });
   const valLabels: HTMLElement[] = [];
-  AU_CODES.forEach((code, i) => {
+  AU_CODES.forEach((code) => {
     const s = el('input', { type: 'range', min: '0', max: '1.2', step: '0.05', value: '0', 'data-au': String(code) });
     const v = el('span', { text: '0.00' });
     sliders.push(s);
@@ -45,7 +45,6 @@ export function predictView(root: HTMLElement): PredictView {
       v.textContent = Number(s.value).toFixed(2);
       scheduleSynth();
     });
-    void i;
   });
   const presets = el('div', { class: 'small' }, 'expression prototype: ');
   classNames(7).forEach((name, c) => {
@@ -158,7 +157,7 @@ export function predictView(root: HTMLElement): PredictView {
   });
 
   let running: Promise<Analysis | null> | null = null;
-  let again = false;
+  let runningFor: { model: typeof state.model; image: typeof state.image } = { model: null, image: null };
   const render = (a: Analysis): void => {
     const names = classNames(a.config.numClasses);
     const top = [...a.probs].map((p, c) => [p, c] as const).sort((x, y) => y[0] - x[0]);
@@ -198,9 +197,11 @@ export function predictView(root: HTMLElement): PredictView {
         return null;
       }
       if (running) {
-        again = true;
-        return running;
+        // Same model and face as the run in flight: share it; else run again once it ends.
+        if (runningFor.model === state.model && runningFor.image === state.image) return running;
+        return running.then(() => view.run());
       }
+      runningFor = { model: state.model, image: state.image };
       outStatus.textContent = 'running the model…';
       outStatus.classList.remove('error');
       running = (async () => {
@@ -218,12 +219,7 @@ export function predictView(root: HTMLElement): PredictView {
           running = null;
         }
       })();
-      const r = await running;
-      if (again) {
-        again = false;
-        return view.run();
-      }
-      return r;
+      return running;
     },
   };
   let shownModel: typeof state.model = null;
