@@ -141,7 +141,9 @@ export function anchorPlot(anchors2d: Float32Array, perClass: number, e2d: Float
     g.lineTo(ex + rr * Math.cos(a), ey + rr * Math.sin(a));
   }
   g.fill();
-  g.fillText('this face', ex + 10, ey - 8);
+  const label = 'this face';
+  const lw = g.measureText(label).width;
+  g.fillText(label, ex + 10 + lw < size ? ex + 10 : ex - 10 - lw, ey < 20 ? ey + 18 : ey - 8);
   return c;
 }
 
@@ -155,7 +157,7 @@ export interface Series {
 export function drawLines(c: HTMLCanvasElement, series: Series[], title: string, yRange?: [number, number]): void {
   const g = c.getContext('2d');
   if (!g) return;
-  const W = c.width, H = c.height, L = 46, R = 10, T = 22 + 14 * series.length, B = 24;
+  const W = c.width, H = c.height, L = 46, R = 10, T = 34 + 14 * series.length, B = 24;
   g.fillStyle = '#fff';
   g.fillRect(0, 0, W, H);
   const all = series.flatMap((s) => s.points);
@@ -196,9 +198,9 @@ export function drawLines(c: HTMLCanvasElement, series: Series[], title: string,
     }
     // Legend: one line per series above the plot.
     g.fillStyle = s.color;
-    g.fillRect(L, 24 + 14 * i - 7, 14, 3);
+    g.fillRect(L, 34 + 14 * i - 7, 14, 3);
     g.font = '11px system-ui, sans-serif';
-    g.fillText(s.name, L + 20, 24 + 14 * i - 3);
+    g.fillText(s.name, L + 20, 34 + 14 * i - 3);
   });
   g.lineWidth = 1;
 }
