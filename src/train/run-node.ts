@@ -19,9 +19,9 @@ import { synthSplits } from '../data/synth/splits.js';
 import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint-node.js';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint, recoverCheckpoint } from './checkpoint-node.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
-import { JsonlLogger } from './log-node.js';
+import { JsonlLogger, cutLog } from './log-node.js';
 import { Progress } from './progress.js';
 import { summarize } from './metrics.js';
 import { writeReport } from './report-node.js';
@@ -133,6 +133,8 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const { resume: _r, quiet: _q, stopAfter: _s, ...persisted } = opts;
   let state: JobState = { options: persisted, epoch: 0, step: 0, history: [], stepLosses: [], best: { valAcc: -1, epoch: -1 }, scheduler: null, seconds: 0 };
 
+  // A killed run may have left a checkpoint save half done: finish or roll it back first.
+  if (opts.resume) for (const tag of ['best', 'last']) await recoverCheckpoint(opts.out, tag);
   if (opts.resume && hasCheckpoint(opts.out, 'last')) {
     const meta = await loadCheckpoint<JobState>(opts.out, 'last', model, stepper.base);
     state = meta.state;
@@ -141,7 +143,13 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
     if (!opts.quiet) console.log(`resuming from epoch ${state.epoch} (step ${state.step}) in ${opts.out}`);
   }
   writeJsonAtomic(join(opts.out, 'config.json'), persisted);
-  const log = new JsonlLogger(join(opts.out, 'train-log.jsonl'));
+  // The log holds exactly the steps and epochs the checkpoint holds: a resumed run drops what the
+  // interrupted one logged after its last checkpoint (it is about to be redone), a fresh run starts
+  // an empty log.
+  const logPath = join(opts.out, 'train-log.jsonl');
+  const cut = cutLog(logPath, (l) => (typeof l.step === 'number' ? l.step < state.step : typeof l.epoch === 'number' ? l.epoch <= state.epoch : true));
+  if (cut > 0 && !opts.quiet) console.log(`train-log.jsonl: removed ${cut} line(s) logged after the checkpoint`);
+  const log = new JsonlLogger(logPath);
   let imagesSeen = 0;
   const t0 = performance.now();
   try {
@@ -196,8 +204,10 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
       state.scheduler = plateau?.stateDict() ?? expo?.stateDict() ?? null;
       const isBest = vs.accuracy > state.best.valAcc;
       if (isBest) state.best = { valAcc: vs.accuracy, epoch: epoch + 1 };
-      await saveCheckpoint(opts.out, 'last', model, stepper.base, state);
+      // best before last: killed in between, the resume redoes this epoch (deterministically) and
+      // writes best again; the other order could leave last.json claiming a best that was never saved.
       if (isBest) await saveCheckpoint(opts.out, 'best', model, null, state);
+      await saveCheckpoint(opts.out, 'last', model, stepper.base, state);
     }
   } finally {
     log.close();
