@@ -105,7 +105,7 @@ const mlpSamples: Sample[] = [];
       loss.dispose();
       mlpSamples.push(await sample(step, v, (performance.now() - tl) / EVERY));
       tl = performance.now();
-      if (step % 1000 === 0) console.log(`mlp step ${step}: ${JSON.stringify(mlpSamples[mlpSamples.length - 1])}`);
+      console.log(`mlp step ${step}: ${JSON.stringify(mlpSamples[mlpSamples.length - 1])}`);
     } else loss.dispose();
   }
   x.dispose();

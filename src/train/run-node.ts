@@ -19,7 +19,7 @@ import { synthSplits } from '../data/synth/splits.js';
 import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint, recoverCheckpoint } from './checkpoint-node.js';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint, recoverCheckpoint, readCheckpointMeta } from './checkpoint-node.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
 import { JsonlLogger, cutLog } from './log-node.js';
 import { Progress } from './progress.js';
@@ -27,6 +27,20 @@ import { summarize } from './metrics.js';
 import { writeReport } from './report-node.js';
 import type { EpochRecord } from './report.js';
 import { writeJsonAtomic } from './atomic-node.js';
+import { runtime } from '../runtime/runtime.js';
+import { GpuError } from '../runtime/errors.js';
+
+/** Training stopped by a fault it cannot continue through (the GPU device was lost). */
+export class TrainingStoppedError extends Error {
+  override name = 'TrainingStoppedError';
+}
+
+/**
+ * Fault injection for tests (test/reliability/device-loss.test.ts): with
+ * ARBEX_FAULT_DESTROY_DEVICE_AT_STEP=N the device is destroyed right after step N's work is
+ * queued, before its results are read — a device loss in the middle of a step.
+ */
+const DESTROY_AT = process.env.ARBEX_FAULT_DESTROY_DEVICE_AT_STEP === undefined ? -1 : Number(process.env.ARBEX_FAULT_DESTROY_DEVICE_AT_STEP);
 
 export interface DataSpec {
   /** A dataset directory (any supported format), or the built-in synthetic faces. */
@@ -166,6 +180,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
         tData += tDataEnd - tb;
         const tau = opts.loss.reliability ? trustRamp(state.step, totalSteps) : 0;
         const r = trainStep({ model, stepper, batch, tau, loss: opts.loss, classWeights: weights, seed: (opts.seed * 1_000_003 + state.step * 7919) >>> 0 });
+        if (state.step === DESTROY_AT) runtime().device.destroy();
         const [total, cls, anchor, center, pred] = await Promise.all([r.total.item(), r.cls.item(), r.anchor?.item() ?? null, r.center?.item() ?? null, r.pred.toArray()]);
         for (const t of [r.total, r.cls, r.anchor, r.center, r.pred]) t?.dispose();
         if (!Number.isFinite(total)) throw new Error(`training diverged at epoch ${epoch + 1} step ${state.step}: loss ${total}`);
@@ -209,6 +224,15 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
       if (isBest) await saveCheckpoint(opts.out, 'best', model, null, state);
       await saveCheckpoint(opts.out, 'last', model, stepper.base, state);
     }
+  } catch (e) {
+    // A lost device cannot be recovered in this process; say what survives and how to go on.
+    if (e instanceof GpuError && /device lost/i.test(e.message)) {
+      // The checkpoint on disk, not `state` (a loss inside a save has already advanced state.epoch).
+      const saved = hasCheckpoint(opts.out, 'last') ? readCheckpointMeta<JobState>(opts.out, 'last').state : null;
+      const ck = saved ? `the last checkpoint (${join(opts.out, 'last.json')}, after epoch ${saved.epoch}, step ${saved.step}) is intact` : 'no checkpoint was written yet';
+      throw new TrainingStoppedError(`${e.message}\ntraining stopped at step ${state.step}; ${ck}. Run the same command with --resume to continue.`);
+    }
+    throw e;
   } finally {
     log.close();
   }
