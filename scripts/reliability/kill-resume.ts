@@ -8,8 +8,8 @@
  *
  *   npx tsx scripts/reliability/kill-resume.ts [--kills 20] [--per-trial 4] [--epochs 6] [--seed 1] [--json out.json]
  *
- * The job: 16 synthetic training faces, batch 8 (2 steps per epoch, a checkpoint every epoch),
- * 8 validation and 8 test faces. Exit status 1 on any mismatch.
+ * The job: 16 synthetic training faces in class-balanced batches of 8 (one step per epoch, so a
+ * checkpoint after every step), 8 validation and 8 test faces. Exit status 1 on any mismatch.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,7 +116,7 @@ function compare(ref: string, dir: string): string[] {
 
 const root = mkdtempSync(join(tmpdir(), 'arbex-kill-'));
 const ref = join(root, 'ref');
-console.log(`uninterrupted run (${EPOCHS} epochs × 2 steps) …`);
+console.log(`uninterrupted run (${EPOCHS} epochs) …`);
 const base = await runTrainer(ref, false);
 if (base.code !== 0) throw new Error(`reference run failed (${base.code}): ${base.stderr}`);
 console.log(`  ${(base.ms / 1000).toFixed(1)} s`);
