@@ -5,6 +5,8 @@
  *
  *   nice -n 15 npx tsx scripts/reliability/soak.ts [--mlp-steps 10000] [--arbex-steps 1000] [--batch 8] [--json out.json]
  *
+ * Either phase can be skipped with 0 steps (e.g. to run the two phases as two processes).
+ *
  * Phase 1: an MLP 64→128→128→10 (BatchNorm between, dropout) with Adam on a fixed random batch of
  * 32 — the engine's tensors, autograd, fused optimizer and pool at a high step rate.
  * Phase 2: ARBEx-tiny, the real training step (trainer.trainStep: reliability balancing,
@@ -85,7 +87,7 @@ const t0 = performance.now();
 
 // ---- phase 1: MLP ----
 const mlpSamples: Sample[] = [];
-{
+if (MLP_STEPS > 0) {
   const model = new MLP([64, 128, 128, 10], { norm: 'batch', dropout: 0.1 });
   model.train();
   const opt = new Adam(model.parameters().filter((p) => p.requiresGrad), { lr: 1e-3 });
@@ -113,11 +115,11 @@ const mlpSamples: Sample[] = [];
   opt.dispose();
   model.dispose();
 }
-const mlpFlat = report('MLP', mlpSamples, 500);
+const mlpFlat = MLP_STEPS > 0 ? report('MLP', mlpSamples, 500) : null;
 
 // ---- phase 2: ARBEx-tiny ----
 const arbexSamples: Sample[] = [];
-{
+if (ARBEX_STEPS > 0) {
   const cfg = structuredClone(TINY);
   const data = synthSplits(synthConfig({ size: 64, seed: 1 }), { train: 400, val: 8, test: 8 });
   const model = new ArbexModel(cfg);
@@ -143,7 +145,7 @@ const arbexSamples: Sample[] = [];
   stepper.base.dispose();
   model.dispose();
 }
-const arbexFlat = report(`ARBEx-tiny (batch ${BATCH})`, arbexSamples, 100);
+const arbexFlat = ARBEX_STEPS > 0 ? report(`ARBEx-tiny (batch ${BATCH})`, arbexSamples, 100) : null;
 console.log(`\n${((performance.now() - t0) / 1000).toFixed(0)} s`);
 if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ mlp: { steps: MLP_STEPS, flat: mlpFlat, samples: mlpSamples }, arbex: { steps: ARBEX_STEPS, batch: BATCH, flat: arbexFlat, samples: arbexSamples } }, null, 2) + '\n');
 process.exit(0);
