@@ -1,6 +1,6 @@
 /** `arbex predict`: top-3 classes with probabilities and the confidence for each image. */
-import { readFileSync } from 'node:fs';
-import { basename, join, dirname } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 import { modelFromCheckpoint } from './model-io.js';
 import { decodeImage } from '../io/image/codec-node.js';
@@ -17,8 +17,9 @@ import { writePng } from '../train/png-node.js';
 
 const SPEC: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'run directory (uses best) or a checkpoint .json' },
-  explain: { type: 'boolean', help: 'write <image>.explain.png with the cross-attention maps over the face' },
-  'out-dir': { type: 'string', help: 'where --explain writes (default: next to each image)' },
+  explain: { type: 'boolean', help: 'write <image>.explain.png with the cross-attention maps over the face, under --out' },
+  out: { type: 'string', help: 'where --explain writes (default: <checkpoint dir>/explain; never next to the input images)' },
+  'out-dir': { type: 'string', help: 'same as --out (older spelling)' },
   'test-time-correction': { type: 'boolean', help: 'apply the anchor correction at inference' },
   json: { type: 'boolean', help: 'one JSON object per image' },
   help: { type: 'boolean', help: 'show this help' },
@@ -41,11 +42,23 @@ export async function runPredictCommand(argv: string[]): Promise<number> {
     }
     return decodeImage(bytes, path);
   });
-  const { model, job } = await modelFromCheckpoint(f.checkpoint as string, f['test-time-correction'] ? { testTimeCorrection: true } : {});
+  const { model, job, dir: ckptDir } = await modelFromCheckpoint(f.checkpoint as string, f['test-time-correction'] ? { testTimeCorrection: true } : {});
   const C = job.config.numClasses;
   const names = CANONICAL_CLASSES.slice(0, C);
   const source = new ArraySource('predict', images.map((image) => ({ image, label: 0, cleanLabel: 0 })), C);
   const loader = createLoader({ source, batchSize: 1, sampler: 'sequential', augment: 'eval', size: job.config.inputSize, seed: 0 });
+  // Explanations go to an output folder (the user's or the run's), never into the dataset the
+  // images came from; two inputs with the same base name get distinct outputs.
+  const outDir = resolve((f.out as string | undefined) ?? (f['out-dir'] as string | undefined) ?? join(ckptDir, 'explain'));
+  if (f.explain) mkdirSync(outDir, { recursive: true });
+  const used = new Set<string>();
+  const explainPath = (file: string): string => {
+    const stem = basename(file).replace(/\.[^.]+$/, '');
+    let name = `${stem}.explain.png`;
+    for (let k = 2; used.has(name); k++) name = `${stem}-${k}.explain.png`;
+    used.add(name);
+    return join(outDir, name);
+  };
   let i = 0;
   for (const batch of loader.epoch(0)) {
     const file = files[i]!;
@@ -61,7 +74,7 @@ export async function runPredictCommand(argv: string[]): Promise<number> {
     if (f.explain) {
       const mapData = await Promise.all(maps.map(async (m) => ({ shape: [...m.shape], data: new Float32Array(await m.toArray()) })));
       const png = explainImage(images[i]!, mapData, job.config.attention.windows, top.map(([p, c]) => `${names[c]} ${(p * 100).toFixed(0)}%`));
-      const outPath = join((f['out-dir'] as string | undefined) ?? dirname(file), basename(file).replace(/\.[^.]+$/, '') + '.explain.png');
+      const outPath = explainPath(file);
       writePng(outPath, png);
       console.log(`  attention maps: ${outPath}`);
     }

@@ -58,18 +58,21 @@ export interface DecodedSafetensors {
 
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** Parses and validates the header (no tensor data is decoded). */
-export function readSafetensorsHeader(bytes: Uint8Array, source = '<bytes>'): SafetensorsHeader {
+/**
+ * Parses and validates the header (no tensor data is decoded). `fileSize` is the size of the
+ * whole file when `bytes` holds only its beginning (at least the 8 + N header bytes).
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, source = '<bytes>', fileSize = bytes.length): SafetensorsHeader {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${source}: ${msg}`);
   };
-  if (bytes.length < 8) fail(`${bytes.length} bytes is too short for a safetensors file (8-byte header length missing; truncated?)`);
+  if (fileSize < 8 || bytes.length < 8) fail(`${fileSize} bytes is too short for a safetensors file (8-byte header length missing; truncated?)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
   const n = hi * 2 ** 32 + lo;
   if (hi !== 0 || n > MAX_HEADER_BYTES) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes (not a safetensors file?)`);
   if (n < 2) fail(`header length ${n} is too small for a JSON object`);
-  if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  if (8 + n > fileSize || 8 + n > bytes.length) fail(`header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
@@ -83,7 +86,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, source = '<bytes>'): Sa
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) fail('header JSON is not an object');
-  const dataLength = bytes.length - 8 - n;
+  const dataLength = fileSize - 8 - n;
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {

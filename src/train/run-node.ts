@@ -20,10 +20,10 @@ import { synthSplits } from '../data/synth/splits.js';
 import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, disposeStep, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint, resolveCheckpoint } from './checkpoint-node.js';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint, recoverCheckpoint, readCheckpointMeta, resolveCheckpoint } from './checkpoint-node.js';
 import { loadSafetensorsFile } from '../io/safetensors-node.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
-import { JsonlLogger } from './log-node.js';
+import { JsonlLogger, cutLog } from './log-node.js';
 import { Progress } from './progress.js';
 import { traceTrainingKernels } from './prepare.js';
 import { runtime } from '../runtime/runtime.js';
@@ -32,6 +32,19 @@ import { writeReport } from './report-node.js';
 import type { EpochDynamics, EpochRecord } from './report.js';
 import type { HostBatch } from '../data/batch.js';
 import { writeJsonAtomic } from './atomic-node.js';
+import { GpuError } from '../runtime/errors.js';
+
+/** Training stopped by a fault it cannot continue through (the GPU device was lost). */
+export class TrainingStoppedError extends Error {
+  override name = 'TrainingStoppedError';
+}
+
+/**
+ * Fault injection for tests (test/reliability/device-loss.test.ts): with
+ * ARBEX_FAULT_DESTROY_DEVICE_AT_STEP=N the device is destroyed right after step N's work is
+ * queued, before its results are read — a device loss in the middle of a step.
+ */
+const DESTROY_AT = process.env.ARBEX_FAULT_DESTROY_DEVICE_AT_STEP === undefined ? -1 : Number(process.env.ARBEX_FAULT_DESTROY_DEVICE_AT_STEP);
 
 export interface DataSpec {
   /** A dataset directory (any supported format), or the built-in synthetic faces. */
@@ -153,6 +166,8 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const { resume: _r, quiet: _q, stopAfter: _s, ...persisted } = opts;
   let state: JobState = { options: persisted, epoch: 0, step: 0, history: [], stepLosses: [], best: { valAcc: -1, epoch: -1 }, scheduler: null, seconds: 0 };
 
+  // A killed run may have left a checkpoint save half done: finish or roll it back first.
+  if (opts.resume) for (const tag of ['best', 'last']) await recoverCheckpoint(opts.out, tag);
   if (opts.resume && hasCheckpoint(opts.out, 'last')) {
     const meta = await loadCheckpoint<JobState>(opts.out, 'last', model, stepper.base);
     state = meta.state;
@@ -170,7 +185,13 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
   const warmed = await runtime().warmup(kernels, (done) => compile?.update(done), { lanes: Math.min(2, availableParallelism()) });
   compile?.done();
   if (!opts.quiet && warmed.length > 0) console.log(`compiled ${warmed.length} kernels in ${((performance.now() - tc) / 1000).toFixed(1)} s`);
-  const log = new JsonlLogger(join(opts.out, 'train-log.jsonl'));
+  // The log holds exactly the steps and epochs the checkpoint holds: a resumed run drops what the
+  // interrupted one logged after its last checkpoint (it is about to be redone), a fresh run starts
+  // an empty log.
+  const logPath = join(opts.out, 'train-log.jsonl');
+  const cut = cutLog(logPath, (l) => (typeof l.step === 'number' ? l.step < state.step : typeof l.epoch === 'number' ? l.epoch <= state.epoch : true));
+  if (cut > 0 && !opts.quiet) console.log(`train-log.jsonl: removed ${cut} line(s) logged after the checkpoint`);
+  const log = new JsonlLogger(logPath);
   let imagesSeen = 0;
   const t0 = performance.now();
   try {
@@ -188,6 +209,7 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
         tData += tDataEnd - tb;
         const tau = opts.loss.reliability ? trustRamp(state.step, totalSteps) : 0;
         const r = trainStep({ model, stepper, batch, tau, loss: opts.loss, classWeights: weights, seed: (opts.seed * 1_000_003 + state.step * 7919) >>> 0 });
+        if (state.step === DESTROY_AT) runtime().device.destroy();
         const [total, cls, primary, anchor, center, pred, conf, corrected] = await Promise.all([
           r.total.item(), r.cls.item(), r.primary?.item() ?? null, r.anchor?.item() ?? null, r.center?.item() ?? null, r.pred.toArray(),
           r.dynamics?.confidences.toArray() ?? null, r.dynamics?.corrected.toArray() ?? null,
@@ -237,9 +259,20 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
       state.scheduler = plateau?.stateDict() ?? expo?.stateDict() ?? null;
       const isBest = vs.accuracy > state.best.valAcc;
       if (isBest) state.best = { valAcc: vs.accuracy, epoch: epoch + 1 };
-      await saveCheckpoint(opts.out, 'last', model, stepper.base, state);
+      // best before last: killed in between, the resume redoes this epoch (deterministically) and
+      // writes best again; the other order could leave last.json claiming a best that was never saved.
       if (isBest) await saveCheckpoint(opts.out, 'best', model, null, state);
+      await saveCheckpoint(opts.out, 'last', model, stepper.base, state);
     }
+  } catch (e) {
+    // A lost device cannot be recovered in this process; say what survives and how to go on.
+    if (e instanceof GpuError && /device lost/i.test(e.message)) {
+      // The checkpoint on disk, not `state` (a loss inside a save has already advanced state.epoch).
+      const saved = hasCheckpoint(opts.out, 'last') ? readCheckpointMeta<JobState>(opts.out, 'last').state : null;
+      const ck = saved ? `the last checkpoint (${join(opts.out, 'last.json')}, after epoch ${saved.epoch}, step ${saved.step}) is intact` : 'no checkpoint was written yet';
+      throw new TrainingStoppedError(`${e.message}\ntraining stopped at step ${state.step}; ${ck}. Run the same command with --resume to continue.`);
+    }
+    throw e;
   } finally {
     log.close();
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -49,7 +49,15 @@ describe('arbex commands', () => {
     const r = JSON.parse(logs.find((l) => l.startsWith('{'))!) as { top: { class: string; probability: number }[]; confidence: number };
     expect(r.top).toHaveLength(3);
     expect(r.top[0]!.probability).toBeGreaterThanOrEqual(r.top[1]!.probability);
-    expect(existsSync(join(dir, 'face.explain.png'))).toBe(true);
+    // Under the run directory by default, never next to the input image (the user's dataset).
+    expect(existsSync(join(dir, 'run', 'explain', 'face.explain.png'))).toBe(true);
+    expect(existsSync(join(dir, 'face.explain.png'))).toBe(false);
+    // --out puts it where the user says; two inputs with one base name get two files.
+    mkdirSync(join(dir, 'other'));
+    writeFileSync(join(dir, 'other', 'face.png'), encodePng(img));
+    expect(await main(['predict', '--checkpoint', join(dir, 'run'), '--explain', '--out', join(dir, 'explained'), png, join(dir, 'other', 'face.png')])).toBe(0);
+    expect(readdirSync(join(dir, 'explained')).sort()).toEqual(['face-2.explain.png', 'face.explain.png']);
+    expect(readdirSync(join(dir, 'other'))).toEqual(['face.png']);
   }, 120_000);
 
   it('bad input: clear errors naming the file or option, non-zero exit', async () => {

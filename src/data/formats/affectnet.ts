@@ -47,6 +47,11 @@ export function loadAffectnet(tree: FileTree, opt: LoadOptions): LoadedDataset {
         const rel = (row.cells[pathC] ?? '').trim();
         const path = tree.has(`${AFFECTNET_IMAGES}/${rel}`) ? `${AFFECTNET_IMAGES}/${rel}` : tree.has(rel) ? rel : `${AFFECTNET_IMAGES}/${rel}`;
         const full = loadImage(tree, path, opt.decode, { file, line: row.line });
+        // The box must overlap the image and be of its order of size: a damaged number would
+        // otherwise ask cropImage for terabytes (or give an all-black crop).
+        if (fx >= full.width || fy >= full.height || fx + fw <= 0 || fy + fh <= 0 || fw > 4 * full.width || fh > 4 * full.height) {
+          throw new DataError(file, row.line, `face box x=${fx} y=${fy} w=${fw} h=${fh} does not fit the ${full.width}×${full.height} image ${path}`);
+        }
         const image: HostImage = cropImage(full, fx, fy, fw, fh);
         const sample: Sample = { image, label, cleanLabel: label };
         const lmText = (row.cells[lmC] ?? '').trim();

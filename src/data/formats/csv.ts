@@ -90,16 +90,21 @@ export function formatCsv(header: readonly string[] | undefined, rows: readonly 
   return out.join('\n') + '\n';
 }
 
+/** A cell as shown in an error message (long cells, such as a shifted pixels column, cut). */
+function show(raw: string): string {
+  return raw.length > 40 ? `${raw.slice(0, 40)}…" (${raw.length} characters)` : `${raw}"`;
+}
+
 /** Integer cell or a DataError naming file, line and column. */
 export function intCell(row: CsvRow, col: number, file: string, name: string): number {
   const raw = (row.cells[col] ?? '').trim();
-  if (!/^-?\d+$/.test(raw)) throw new DataError(file, row.line, `column ${name}: expected an integer, got "${raw}"`);
+  if (!/^-?\d+$/.test(raw)) throw new DataError(file, row.line, `column ${name}: expected an integer, got "${show(raw)}`);
   return Number(raw);
 }
 
 export function numCell(row: CsvRow, col: number, file: string, name: string): number {
   const raw = (row.cells[col] ?? '').trim();
   const v = Number(raw);
-  if (raw === '' || !Number.isFinite(v)) throw new DataError(file, row.line, `column ${name}: expected a number, got "${raw}"`);
+  if (raw === '' || !Number.isFinite(v)) throw new DataError(file, row.line, `column ${name}: expected a number, got "${show(raw)}`);
   return v;
 }

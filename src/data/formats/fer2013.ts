@@ -37,13 +37,15 @@ export function usageToSplit(usage: string): Split | undefined {
   return undefined;
 }
 
-/** Parse one "pixels" cell into a square grey image. */
+/** Parse one "pixels" cell into a 48×48 grey image. */
 export function parsePixels(row: CsvRow, col: number, file: string): HostImage {
   const raw = (row.cells[col] ?? '').trim();
   const parts = raw.length ? raw.split(/\s+/) : [];
-  const side = Math.round(Math.sqrt(parts.length));
-  if (parts.length === 0 || side * side !== parts.length) {
-    throw new DataError(file, row.line, `column pixels: expected ${FER_SIZE * FER_SIZE} space-separated values (a square image), got ${parts.length}`);
+  // Every FER2013 face is 48×48; any other count (a square one included) means a damaged or
+  // shifted row, which must not become a silently smaller image.
+  const side = FER_SIZE;
+  if (parts.length !== side * side) {
+    throw new DataError(file, row.line, `column pixels: expected ${FER_SIZE * FER_SIZE} space-separated values (48×48 grey), got ${parts.length}`);
   }
   const data = new Uint8Array(parts.length);
   for (let i = 0; i < parts.length; i++) {

@@ -81,7 +81,7 @@ export function loadFerplus(tree: FileTree, opt: LoadOptions): LoadedDataset {
   const out = new SplitCollector('ferplus', numClasses);
   const useFolders = opt.ferplusLayout === 'folders' || (opt.ferplusLayout !== 'csv' && !tree.has(FERPLUS_CSV));
   if (useFolders) {
-    if (!hasFerplusFolders(tree)) throw new DataError('FER2013Train/label.csv', undefined, 'missing FERPlus label.csv folders');
+    if (!hasFerplusFolders(tree)) throw new DataError(FERPLUS_CSV, undefined, 'missing FERPlus labels: expected fer2013new.csv (next to fer2013.csv) or FER2013Train|Valid|Test/label.csv');
     for (const split of ['train', 'val', 'test'] as const) {
       const dir = FERPLUS_FOLDERS[split];
       const file = `${dir}/label.csv`;

@@ -2,7 +2,7 @@
 // arrays (useTArray), so this file is safe in the browser.
 import jpeg from 'jpeg-js';
 import type { HostImage } from './types.js';
-import { ImageDecodeError } from './types.js';
+import { ImageDecodeError, checkImageHeader } from './types.js';
 
 /** A JPEG must end with the EOI marker; jpeg-js happily decodes a truncated file into grey. */
 function hasEndMarker(b: Uint8Array): boolean {
@@ -14,6 +14,7 @@ function hasEndMarker(b: Uint8Array): boolean {
 }
 
 export function decodeJpeg(bytes: Uint8Array, name: string): HostImage {
+  checkImageHeader(bytes, name);
   if (!hasEndMarker(bytes)) throw new ImageDecodeError(name, 'truncated JPEG (no end-of-image marker)');
   let raw: { width: number; height: number; data: Uint8Array };
   try {
