@@ -4,6 +4,11 @@
  */
 export { initEngine, createRuntime, type EngineOptions } from './runtime/device.js';
 export { runtime, Runtime } from './runtime/runtime.js';
+export {
+  tuner, Tuner, setKernelVariant, tuneKernels, configureTuner, classifyAdapter, sizeClass,
+  type AdapterClass, type TunerStore, type TunerRecord, type TunedChoice, type TuneResult, type PickRequest, type TuneBench,
+} from './runtime/tuner.js';
+export { LocalStorageTunerStore } from './runtime/tuner-store-web.js';
 export { ShapeError, GpuError, NoAdapterError } from './runtime/errors.js';
 export { Tensor, liveTensorCount } from './tensor/tensor.js';
 export type { DType } from './tensor/dtype.js';

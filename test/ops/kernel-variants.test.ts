@@ -1,0 +1,65 @@
+/**
+ * Every kernel variant the tuner can choose, forced one at a time, against the float64
+ * references and finite-difference gradients of test/reference (the same oracles as the op
+ * tests). On lavapipe the tuner's default is today's kernels; these tests make sure the
+ * GPU-class siblings (shaders/*-tiled.wgsl) are exact too, so whichever wins on a GPU is right.
+ */
+import { afterEach, beforeAll, describe, it } from 'vitest';
+import * as E from '../../src/index.js';
+import { setKernelVariant } from '../../src/runtime/tuner.js';
+import { MATMUL_VARIANTS } from '../../src/ops/matmul-tiled.js';
+import { engine } from '../helpers/engine.js';
+import { expectClose, gradcheck } from '../helpers/gradcheck.js';
+import { Rng } from '../helpers/random.js';
+import * as R from '../reference/ops.js';
+import { nd } from '../reference/nd.js';
+
+beforeAll(engine);
+afterEach(() => setKernelVariant('matmul', null));
+
+describe.each(MATMUL_VARIANTS.map((v) => [v]))('matmul variant %s', (variant) => {
+  const shapes: [number[], number[], boolean, boolean][] = [
+    [[1, 1], [1, 1], false, false],
+    [[13, 7], [7, 11], false, false],
+    [[65, 17], [17, 67], false, false], // crosses the 64-wide tile
+    [[7, 13], [11, 7], true, true],
+    [[5, 9], [5, 3], true, false],
+    [[19, 9], [6, 9], false, true],
+    [[2, 3, 4, 5], [5, 6], false, false], // batch broadcast of b
+    [[4, 5], [3, 5, 2], false, false], // batch broadcast of a
+    [[2, 1, 3, 4], [1, 3, 4, 2], false, false], // partial batch broadcast
+  ];
+  for (const [sa, sb, ta, tb] of shapes) {
+    it(`[${sa}]${ta ? 'ᵀ' : ''} · [${sb}]${tb ? 'ᵀ' : ''}`, async () => {
+      setKernelVariant('matmul', variant);
+      await gradcheck({
+        inputs: [{ shape: sa }, { shape: sb }],
+        engine: ([a, b]) => E.matmul(a!, b!, { transA: ta, transB: tb }),
+        reference: ([a, b]) => R.matmul(a!, b!, ta, tb),
+        fwdTol: 1e-5,
+        samples: 16,
+      });
+    });
+  }
+
+  it('bias epilogue and its gradient', async () => {
+    setKernelVariant('matmul', variant);
+    await gradcheck({
+      inputs: [{ shape: [9, 10] }, { shape: [10, 70] }, { shape: [70] }],
+      engine: ([a, b, c]) => E.matmul(a!, b!, { bias: c }),
+      reference: ([a, b, c]) => R.zip(R.matmul(a!, b!), c!, (x, y) => x + y),
+      samples: 12,
+    });
+  });
+
+  it('shapes past one 128-tile, every layout (forward)', async () => {
+    setKernelVariant('matmul', variant);
+    const rng = new Rng(3);
+    for (const [M, K, N, ta, tb] of [[131, 37, 257, false, false], [129, 40, 131, true, true], [3, 131, 130, false, true]] as const) {
+      const a = nd(ta ? [K, M] : [M, K], rng.array(M * K).map(Math.fround));
+      const b = nd(tb ? [N, K] : [K, N], rng.array(K * N).map(Math.fround));
+      const c = E.matmul(E.tensor(Float32Array.from(a.data), a.shape), E.tensor(Float32Array.from(b.data), b.shape), { transA: ta, transB: tb });
+      expectClose(await c.toArray(), R.matmul(a, b, ta, tb).data, 1e-5, `${M}x${K}x${N} ${ta} ${tb}`);
+    }
+  });
+});
