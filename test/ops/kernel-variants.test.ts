@@ -8,6 +8,9 @@ import { afterEach, beforeAll, describe, it } from 'vitest';
 import * as E from '../../src/index.js';
 import { setKernelVariant } from '../../src/runtime/tuner.js';
 import { MATMUL_VARIANTS } from '../../src/ops/matmul-tiled.js';
+import { CONV_VARIANTS } from '../../src/ops/conv-tiled.js';
+import { conv2d, type Conv2dOptions } from '../../src/ops/conv.js';
+import * as RC from '../reference/conv.js';
 import { engine } from '../helpers/engine.js';
 import { expectClose, gradcheck } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
@@ -15,7 +18,9 @@ import * as R from '../reference/ops.js';
 import { nd } from '../reference/nd.js';
 
 beforeAll(engine);
-afterEach(() => setKernelVariant('matmul', null));
+afterEach(() => {
+  for (const f of ['matmul', 'conv', 'attention', 'layernorm']) setKernelVariant(f, null);
+});
 
 describe.each(MATMUL_VARIANTS.map((v) => [v]))('matmul variant %s', (variant) => {
   const shapes: [number[], number[], boolean, boolean][] = [
@@ -61,5 +66,38 @@ describe.each(MATMUL_VARIANTS.map((v) => [v]))('matmul variant %s', (variant) =>
       const c = E.matmul(E.tensor(Float32Array.from(a.data), a.shape), E.tensor(Float32Array.from(b.data), b.shape), { transA: ta, transB: tb });
       expectClose(await c.toArray(), R.matmul(a, b, ta, tb).data, 1e-5, `${M}x${K}x${N} ${ta} ${tb}`);
     }
+  });
+});
+
+describe.each(CONV_VARIANTS.map((v) => [v]))('conv2d variant %s (forward, dX, dW, dbias)', (variant) => {
+  const cases: [string, number[], number[], RC.ConvOpts, boolean][] = [
+    ['3x3 pad 1, odd sizes', [2, 3, 7, 5], [5, 3, 3, 3], { padding: 1 }, true],
+    ['primes, stride 2', [1, 5, 11, 13], [7, 5, 3, 3], { stride: 2, padding: 1 }, false],
+    ['dilation 2, asymmetric padding', [2, 2, 9, 8], [3, 2, 3, 2], { dilation: 2, padding: [2, 1] }, true],
+    ['groups 2, stride [1, 2]', [2, 4, 6, 7], [6, 2, 3, 3], { groups: 2, padding: 1, stride: [1, 2] }, true],
+    ['O 67, C 19: more than one tile and k step', [2, 19, 9, 9], [67, 19, 3, 3], { padding: 1 }, false],
+    ['stride [2, 3], groups 2, ragged', [2, 4, 10, 11], [6, 2, 3, 2], { stride: [2, 3], padding: [1, 0], groups: 2 }, true],
+    ['1x1 stride 2', [2, 6, 5, 5], [4, 6, 1, 1], { stride: 2 }, false],
+  ];
+  for (const [name, xs, ws, opts, hasBias] of cases) {
+    it(name, async () => {
+      setKernelVariant('conv', variant);
+      await gradcheck({
+        inputs: hasBias ? [{ shape: xs }, { shape: ws }, { shape: [ws[0]!] }] : [{ shape: xs }, { shape: ws }],
+        engine: ([x, w, b]) => conv2d(x!, w!, { ...(opts as Conv2dOptions), bias: b }),
+        reference: ([x, w, b]) => RC.conv2d(x!, w!, b ?? null, opts),
+        samples: 12,
+      });
+    });
+  }
+
+  it('wgrad split over many output pixels (batch 3, 24x24)', async () => {
+    setKernelVariant('conv', variant);
+    await gradcheck({
+      inputs: [{ shape: [3, 5, 24, 24] }, { shape: [6, 5, 3, 3] }],
+      engine: ([x, w]) => conv2d(x!, w!, { padding: 1 }),
+      reference: ([x, w]) => RC.conv2d(x!, w!, null, { padding: 1 }),
+      samples: 8,
+    });
   });
 });
