@@ -11,6 +11,12 @@ import { MATMUL_VARIANTS } from '../../src/ops/matmul-tiled.js';
 import { CONV_VARIANTS } from '../../src/ops/conv-tiled.js';
 import { conv2d, type Conv2dOptions } from '../../src/ops/conv.js';
 import * as RC from '../reference/conv.js';
+import { ATTENTION_VARIANTS } from '../../src/ops/attention-tiled.js';
+import { attention } from '../../src/ops/attention.js';
+import * as RA from '../reference/attention.js';
+import { LAYERNORM_VARIANTS } from '../../src/ops/layernorm-tiled.js';
+import { layerNorm } from '../../src/ops/layernorm.js';
+import * as RL from '../reference/layernorm.js';
 import { engine } from '../helpers/engine.js';
 import { expectClose, gradcheck } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
@@ -98,6 +104,62 @@ describe.each(CONV_VARIANTS.map((v) => [v]))('conv2d variant %s (forward, dX, dW
       engine: ([x, w]) => conv2d(x!, w!, { padding: 1 }),
       reference: ([x, w]) => RC.conv2d(x!, w!, null, { padding: 1 }),
       samples: 8,
+    });
+  });
+});
+
+describe.each(ATTENTION_VARIANTS.map((v) => [v]))('attention variant %s (O, dQ, dK, dV, dBias)', (variant) => {
+  const cases: [[number, number, number, number, number], boolean][] = [
+    [[1, 1, 1, 1, 32], true],
+    [[2, 3, 5, 7, 8], true], // batch > 1: dBias summed over the batch
+    [[1, 2, 67, 13, 32], true], // Lq crosses the 64-row workgroup
+    [[2, 1, 9, 70, 6], false], // Lk crosses several 16-key blocks; Dh not a multiple of 4
+    [[1, 1, 7, 45, 96], true], // ViT head dim
+  ];
+  for (const [[B, H, Lq, Lk, Dh], withBias] of cases) {
+    it(`B${B} H${H} Lq${Lq} Lk${Lk} Dh${Dh}${withBias ? ' + bias' : ''}`, async () => {
+      setKernelVariant('attention', variant);
+      const scale = Dh ** -0.5;
+      await gradcheck({
+        inputs: [
+          { shape: [B, H, Lq, Dh], lo: -1.5, hi: 1.5 },
+          { shape: [B, H, Lk, Dh], lo: -1.5, hi: 1.5 },
+          { shape: [B, H, Lk, Dh] },
+          ...(withBias ? [{ shape: [H, Lq, Lk], lo: -2, hi: 2 }] : []),
+        ],
+        engine: ([q, k, v, b]) => attention(q!, k!, v!, { bias: b }),
+        reference: ([q, k, v, b]) => RA.attention({ q: q!, k: k!, v: v!, bias: b ?? null, scale }),
+        fwdTol: 2e-5,
+        gradTol: 2e-3,
+        samples: 12,
+      });
+    }, 600_000);
+  }
+});
+
+describe.each(LAYERNORM_VARIANTS.map((v) => [v]))('layerNorm variant %s (rows of a multiple of 4)', (variant) => {
+  // A row longer than the 256-wide workgroup (1028 = 4·257), one shorter than it, a single element vec4.
+  for (const shape of [[3, 1028], [5, 64], [7, 4], [2, 3, 12]]) {
+    const D = shape[shape.length - 1]!;
+    it(`[${shape}] with weight and bias`, async () => {
+      setKernelVariant('layernorm', variant);
+      await gradcheck({
+        inputs: [{ shape, lo: -2, hi: 2 }, { shape: [D], lo: 0.5, hi: 1.5 }, { shape: [D] }],
+        engine: ([x, w, b]) => layerNorm(x!, w!, b!, 1e-5),
+        reference: ([x, w, b]) => RL.layerNorm(x!, w!, b!, 1e-5),
+        fwdTol: 2e-5,
+        gradTol: 3e-3,
+        samples: 12,
+      });
+    });
+  }
+  it('without affine parameters', async () => {
+    setKernelVariant('layernorm', variant);
+    await gradcheck({
+      inputs: [{ shape: [4, 36] }],
+      engine: ([x]) => layerNorm(x!, null, null, 1e-6),
+      reference: ([x]) => RL.layerNorm(x!, null, null, 1e-6),
+      fwdTol: 2e-5, gradTol: 3e-3,
     });
   });
 });
