@@ -163,7 +163,7 @@ export class Tuner {
   private known = new Map<string, Set<string>>();
   /** Ops declare their family's variants once so overrides can be checked. */
   declareVariants(family: string, variants: readonly string[]): void {
-    this.known.set(family, new Set(variants));
+    if (!this.known.has(family)) this.known.set(family, new Set(variants));
   }
   private knownVariant(family: string, v: string): boolean {
     const s = this.known.get(family);

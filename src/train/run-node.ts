@@ -19,6 +19,7 @@ import { synthSplits } from '../data/synth/splits.js';
 import { loadDirectory } from '../data/dataset-node.js';
 import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
+import { tuneKernels, tuner } from '../runtime/tuner.js';
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint-node.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
 import { JsonlLogger } from './log-node.js';
@@ -159,6 +160,8 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
         const tau = opts.loss.reliability ? trustRamp(state.step, totalSteps) : 0;
         const r = trainStep({ model, stepper, batch, tau, loss: opts.loss, classWeights: weights, seed: (opts.seed * 1_000_003 + state.step * 7919) >>> 0 });
         const [total, cls, anchor, center, pred] = await Promise.all([r.total.item(), r.cls.item(), r.anchor?.item() ?? null, r.center?.item() ?? null, r.pred.toArray()]);
+        // Kernel variants of shape classes first met in this step (GPUs only, by default): timed once, then remembered.
+        if (tuner().pendingCount() > 0) await tuneKernels();
         for (const t of [r.total, r.cls, r.anchor, r.center, r.pred]) t?.dispose();
         if (!Number.isFinite(total)) throw new Error(`training diverged at epoch ${epoch + 1} step ${state.step}: loss ${total}`);
         const tStepEnd = performance.now();
