@@ -80,6 +80,30 @@ describe('kernel tuner', () => {
     for (const x of [a, b, c, c2]) x.dispose();
   });
 
+  it('on this CPU adapter the default path dispatches only today\'s kernels (no *-tiled shader)', async () => {
+    const rt = E.runtime();
+    const seen = new Set<string>();
+    const dispatch = rt.dispatch.bind(rt);
+    rt.dispatch = (spec) => { seen.add(spec.shader); dispatch(spec); };
+    try {
+      E.tidy(() => {
+        const r = (s: number[]) => E.rand(s, { seed: s.length }).requireGrad();
+        E.backward(E.sum(E.matmul(r([9, 70]), r([70, 67]), { bias: r([67]) })));
+        E.backward(E.sum(E.conv2d(r([1, 3, 9, 9]), r([4, 3, 3, 3]), { padding: 1, stride: 2 })));
+        E.backward(E.sum(E.attention(r([1, 2, 9, 8]), r([1, 2, 9, 8]), r([1, 2, 9, 8]), { bias: r([2, 9, 9]) })));
+        E.backward(E.sum(E.layerNorm(r([5, 12]), r([12]), r([12]))));
+      });
+      await rt.sync();
+    } finally {
+      rt.dispatch = dispatch;
+    }
+    expect([...seen].filter((s) => s.endsWith('-tiled'))).toEqual([]);
+    expect(seen).toContain('matmul');
+    expect(seen).toContain('conv');
+    expect(seen).toContain('attention');
+    expect(seen).toContain('layernorm');
+  });
+
   it('the Node store writes one JSON file per adapter atomically under the cache dir', () => {
     const dir = mkdtempSync(join(tmpdir(), 'arbex-tuner-'));
     const s = new FileTunerStore(dir);
