@@ -296,7 +296,7 @@ async function main(): Promise<number> {
     log('kernel | shape | impl | ms | GFLOP/s' + (peak ? ' | % peak' : ''));
     for (const r of bench) {
       const pct = peak && r.gflops ? ` | ${((100 * r.gflops) / peak).toFixed(1)}` : '';
-      log(`${r.kernel} | ${r.shape} | ${r.impl} | ${r.error ? `error: ${r.error}` : r.ms.toFixed(3)} | ${r.gflops ? r.gflops.toFixed(0) : '—'}${pct}`);
+      log(`${r.kernel} | ${r.shape} | ${r.impl} | ${r.error ? `error: ${r.error}` : r.ms.toFixed(3)} | ${r.gflops ? r.gflops.toFixed(r.gflops >= 100 ? 0 : 2) : '—'}${pct}`);
     }
   }
   if (train) {
