@@ -7,7 +7,15 @@
  *
  * Env: OUT (output folder; default ./out), DEVICE_CHECK_SIZES (default "512,1024,2048"),
  * DEVICE_CHECK_SECONDS (timing budget per size, default 1), DAWN_FLAGS (comma-separated extra
- * flags for webgpu.create, e.g. "backend=vulkan").
+ * flags for webgpu.create, e.g. "backend=vulkan"), DEVICE_CHECK_PARTS (comma list of
+ * checks,variants,timing,bench,train; default all), DEVICE_CHECK_ROUNDS (bench rounds, default 3),
+ * DEVICE_CHECK_FILTER (substring of "kernel shape" for the bench), DEVICE_CHECK_TRAIN
+ * (config:batch:steps, default full:32:3), DEVICE_FP32_PEAK_GFLOPS (the card's fp32 peak for the
+ * roofline column; default from a small table of known cards, else none).
+ *
+ * Kernel variants: matmul's checks run once per variant (forced); conv, attention and layernorm
+ * variants are checked in device-variants.ts; the bench runs every variant, the tuner's pick and
+ * the peers (tfjs-webgpu bundled in; onnxruntime-node when carried next to the bundle).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +23,10 @@ import * as E from '../src/index.js';
 import { matmul as refMatmul, permute } from '../test/reference/ops.js';
 import { nd, type Nd } from '../test/reference/nd.js';
 import { Rng } from '../test/helpers/random.js';
+import { setKernelVariant, tuner } from '../src/runtime/tuner.js';
+import { MATMUL_VARIANTS } from '../src/ops/matmul-tiled.js';
+import { loadOrt, loadTfjs } from './peers.js';
+import { trainStep, variantBench, variantChecks, type BenchRow, type TrainResult } from './device-variants.js';
 
 interface WebGpuModule {
   create: (flags: string[]) => GPU;
@@ -123,13 +135,17 @@ async function correctness(): Promise<Check[]> {
     [257, 511, 129, false, false],
   ];
   const checks: Check[] = [];
-  for (const [m, k, n, ta, tb] of shapes) {
-    try {
-      checks.push(...(await matmulCheck(rng, m, k, n, ta, tb)));
-    } catch (e) {
-      checks.push({ name: `matmul ${m}x${k}x${n}`, maxRelErr: NaN, ok: false, error: (e as Error).message });
+  for (const v of MATMUL_VARIANTS) {
+    setKernelVariant('matmul', v);
+    for (const [m, k, n, ta, tb] of shapes) {
+      try {
+        checks.push(...(await matmulCheck(rng, m, k, n, ta, tb)).map((c) => ({ ...c, name: `${v} ${c.name}` })));
+      } catch (e) {
+        checks.push({ name: `${v} matmul ${m}x${k}x${n}`, maxRelErr: NaN, ok: false, error: (e as Error).message });
+      }
     }
   }
+  setKernelVariant('matmul', null);
   return checks;
 }
 
@@ -167,6 +183,15 @@ async function timeMatmul(rt: E.Runtime, size: number, budgetS: number): Promise
   }
 }
 
+/** fp32 (non-tensor-core) peak for the roofline: DEVICE_FP32_PEAK_GFLOPS, else published figures. */
+function peakGflops(adapter: string): number | null {
+  const env = Number(process.env.DEVICE_FP32_PEAK_GFLOPS);
+  if (env > 0) return env;
+  // NVIDIA datasheets, FP32 (SXM parts): H100 67 TFLOP/s, H200 67 TFLOP/s (same GH100 SMs and clocks).
+  if (/H200|H100/i.test(adapter)) return 67000;
+  return null;
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const outDir = process.env.OUT || path.resolve('out');
@@ -200,16 +225,59 @@ async function main(): Promise<number> {
   log(`features: ${[...rt.features].sort().join(', ')}`);
   write();
 
-  const checks = await correctness();
-  report.checks = checks;
-  write();
-  const timings: Timing[] = [];
-  for (const size of sizes) {
-    timings.push(await timeMatmul(rt, size, budgetS));
-    report.timings = timings;
+  const parts = new Set((process.env.DEVICE_CHECK_PARTS ?? 'checks,variants,timing,bench,train').split(',').map((x) => x.trim()));
+  const tn = tuner();
+  report.tuner = { adapterKey: tn.adapterKey, adapterClass: tn.adapterClass, measuring: tn.measuring };
+  log(`tuner: adapter class ${tn.adapterClass}, measuring ${tn.measuring}`);
+  const checks: Check[] = [];
+  if (parts.has('checks')) {
+    checks.push(...(await correctness()));
+    report.checks = checks;
     write();
   }
+  if (parts.has('variants')) {
+    checks.push(...(await variantChecks()));
+    report.checks = checks;
+    write();
+  }
+  const timings: Timing[] = [];
+  if (parts.has('timing')) {
+    for (const size of sizes) {
+      timings.push(await timeMatmul(rt, size, budgetS));
+      report.timings = timings;
+      write();
+    }
+  }
+  let bench: BenchRow[] = [];
+  if (parts.has('bench')) {
+    const gpu = dawn!;
+    const peers = { tfjs: await loadTfjs(gpu), ort: await loadOrt() };
+    report.peers = { tfjs: peers.tfjs.ok ? peers.tfjs.info : `unavailable: ${peers.tfjs.why}`, ort: peers.ort.ok ? peers.ort.info : `unavailable: ${peers.ort.why}` };
+    log(`peers: ${JSON.stringify(report.peers)}`);
+    try {
+      bench = await variantBench(peers, Number(process.env.DEVICE_CHECK_ROUNDS ?? 3), process.env.DEVICE_CHECK_FILTER || null);
+    } catch (e) {
+      report.benchError = (e as Error).message;
+    }
+    report.bench = bench;
+    write();
+  }
+  let train: TrainResult | null = null;
+  if (parts.has('train')) {
+    const [cfg = 'full', batch = '32', steps = '3'] = (process.env.DEVICE_CHECK_TRAIN ?? 'full:32:3').split(':');
+    try {
+      train = await trainStep(cfg, Number(batch), Number(steps));
+    } catch (e) {
+      train = { config: cfg, batch: Number(batch), steps: Number(steps), msPerStep: NaN, imagesPerS: NaN, peakMiB: NaN, tuned: {}, error: (e as Error).message };
+    }
+    report.train = train;
+    write();
+  }
+  report.tunerDecisions = Object.fromEntries(tuner().decisions());
   report.seconds = (Date.now() - started) / 1000;
+  write();
+  const peak = peakGflops(rt.adapterInfo);
+  report.fp32PeakGflops = peak;
   write();
 
   const failed = checks.filter((c) => !c.ok);
@@ -222,8 +290,23 @@ async function main(): Promise<number> {
       ? `${String(t.size).padEnd(5)} | error: ${t.error}`
       : `${String(t.size).padEnd(5)} | ${String(t.iterations).padStart(10)} | ${t.seconds.toFixed(2).padStart(7)} | ${t.gflops.toFixed(1).padStart(14)} | ${t.bestChunkGflops.toFixed(1).padStart(20)}`);
   }
+  if (bench.length) {
+    log('');
+    log(`kernel bench (ms per iteration, medians; GFLOP/s${peak ? `, % of the fp32 peak ${peak} GFLOP/s` : ''})`);
+    log('kernel | shape | impl | ms | GFLOP/s' + (peak ? ' | % peak' : ''));
+    for (const r of bench) {
+      const pct = peak && r.gflops ? ` | ${((100 * r.gflops) / peak).toFixed(1)}` : '';
+      log(`${r.kernel} | ${r.shape} | ${r.impl} | ${r.error ? `error: ${r.error}` : r.ms.toFixed(3)} | ${r.gflops ? r.gflops.toFixed(r.gflops >= 100 ? 0 : 2) : '—'}${pct}`);
+    }
+  }
+  if (train) {
+    log('');
+    log(train.error
+      ? `ARBEx-${train.config} training step (batch ${train.batch}): error: ${train.error}`
+      : `ARBEx-${train.config} training step (batch ${train.batch}): ${train.msPerStep.toFixed(1)} ms/step, ${train.imagesPerS.toFixed(1)} images/s, peak GPU memory ${train.peakMiB.toFixed(0)} MiB (pool)`);
+  }
   log(`wrote ${path.join(outDir, 'device-check.json')} (${report.seconds} s)`);
-  return failed.length || timings.some((t) => t.error) ? 1 : 0;
+  return failed.length || timings.some((t) => t.error) || train?.error ? 1 : 0;
 }
 
 // Exit explicitly: a live Dawn instance keeps Node's event loop running.

@@ -17,6 +17,12 @@ export { initEngine, createRuntime, type EngineOptions } from './runtime/device.
 /** The installed runtime: `runtime().memory()`, `.trim()`, `.resetPeak()`, `.setPoolLimits()`, `.sync()`. */
 export { runtime, Runtime, type Limits } from './runtime/runtime.js';
 export { DEFAULT_POOL_LIMITS, type PoolLimits, type PoolStats } from './runtime/pool.js';
+/** Kernel variants per adapter, chosen by measurement (see src/runtime/tuner.ts). */
+export {
+  tuner, Tuner, setKernelVariant, tuneKernels, configureTuner, classifyAdapter, sizeClass,
+  type AdapterClass, type TunerStore, type TunerRecord, type TunedChoice, type TuneResult, type PickRequest, type TuneBench,
+} from './runtime/tuner.js';
+export { LocalStorageTunerStore } from './runtime/tuner-store-web.js';
 export { ShapeError, GpuError, NoAdapterError } from './runtime/errors.js';
 
 // ---- tensors -----------------------------------------------------------------------------------

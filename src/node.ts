@@ -22,3 +22,4 @@ export { loadDirectory, writeSynthDataset } from './data/dataset-node.js';
 export { runTraining, DEFAULT_JOB, type TrainJobOptions, type TrainResult } from './train/run-node.js';
 /** PyTorch `.pth` files. */
 export { readPthFile, readPthStateDictFile, savePthFile } from './io/pth-node.js';
+export { FileTunerStore, defaultCacheDir } from './runtime/tuner-store-node.js';

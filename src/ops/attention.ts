@@ -9,6 +9,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { attentionBackwardTiled, attentionForwardTiled, attentionVariant, type AttentionVariant } from './attention-tiled.js';
 
 export interface AttentionOptions {
   /** Additive logit bias [H, Lq, Lk], shared by every batch element (e.g. relative position bias). */
@@ -83,10 +84,25 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const d = validate(q, k, v, bias);
   const scale = opts.scale ?? 1 / Math.sqrt(d.Dh);
   if (!Number.isFinite(scale)) throw new ShapeError(`attention: scale must be finite, got ${scale}`);
-  const rt = runtime();
   const o = new Tensor(q.shape, 'f32');
   const lse = new Tensor([d.B, d.H, d.Lq], 'f32');
-  rt.dispatch({
+  // Tuner hook (src/ops/attention-tiled.ts): one decision per call, timed on the forward pass;
+  // the backward runs the same variant.
+  const variant = attentionVariant('fwd', d, !!bias, (vv) => {
+    const t = [q, k, v, ...(bias ? [bias] : []), o, lse].map((x) => new Tensor(x.shape, 'f32'));
+    forward(vv, t[0]!, t[1]!, t[2]!, bias ? t[3] : undefined, t[t.length - 2]!, t[t.length - 1]!, d, scale);
+    return t;
+  });
+  forward(variant, q, k, v, bias, o, lse, d, scale);
+  const inputs = bias ? [q, k, v, bias] : [q, k, v];
+  record(o, 'attention', inputs, (g) => attentionBackward(q, k, v, bias, o, lse, g, d, scale, variant));
+  if (!o.requiresGrad) lse.dispose();
+  return o;
+}
+
+function forward(variant: AttentionVariant, q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined, o: Tensor, lse: Tensor, d: Dims, scale: number): void {
+  if (variant === 'tiled') return attentionForwardTiled(q, k, v, bias, o, lse, d, scale);
+  runtime().dispatch({
     op: 'attention', shader: 'attention', entry: 'forward',
     constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, ...blocking('forward', d.Dh) },
     params: params(d, scale),
@@ -94,14 +110,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     buffers: [q.buffer, k.buffer, v.buffer, bias?.buffer ?? q.buffer, o.buffer, lse.buffer],
     workgroups: rowGrid(d.Lq, d.B * d.H, blocking('forward', d.Dh)),
   });
-  const inputs = bias ? [q, k, v, bias] : [q, k, v];
-  record(o, 'attention', inputs, (g) => attentionBackward(q, k, v, bias, o, lse, g, d, scale));
-  if (!o.requiresGrad) lse.dispose();
-  return o;
 }
 
 function attentionBackward(
   q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined, o: Tensor, lse: Tensor, g: Tensor, d: Dims, scale: number,
+  variant: AttentionVariant = 'broadcast',
 ): (Tensor | null)[] {
   const rt = runtime();
   const rows = d.B * d.H * d.Lq;
@@ -113,6 +126,14 @@ function attentionBackward(
     workgroups: grid(rows, WG),
   });
   const dbias = !!bias?.requiresGrad;
+  if (variant === 'tiled') {
+    const r = attentionBackwardTiled(q, k, v, bias, g, st, d, scale, { dq: q.requiresGrad, dkv: k.requiresGrad || v.requiresGrad, dbias });
+    st.dispose();
+    if (!k.requiresGrad) r.dk?.dispose();
+    if (!v.requiresGrad) r.dv?.dispose();
+    const dk = k.requiresGrad ? r.dk : null, dv = v.requiresGrad ? r.dv : null;
+    return bias ? [r.dq, dk, dv, r.db] : [r.dq, dk, dv];
+  }
   const constants = { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, DBIAS: dbias ? 1 : 0, ...blocking('bwd_dq', d.Dh) };
   const biasBuf = bias?.buffer ?? q.buffer;
   let dq: Tensor | null = null, db: Tensor | null = null;

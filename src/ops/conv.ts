@@ -22,6 +22,7 @@ import { matmul } from './matmul.js';
 import { add } from './elementwise.js';
 import { reshape } from './movement.js';
 import { sum } from './reduce.js';
+import { convBackwardDataTiled, convBackwardWeightTiled, convForwardTiled, convVariant, type ConvVariant } from './conv-tiled.js';
 
 export interface Conv2dOptions {
   /** [O], added to every output pixel of channel o. */
@@ -168,7 +169,15 @@ function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bi
   return y;
 }
 
-export function convForwardGeneral(x: Tensor, w: Tensor, g: ConvGeometry, bias?: Tensor): Tensor {
+export function convForwardGeneral(x: Tensor, w: Tensor, g: ConvGeometry, bias?: Tensor, forced?: ConvVariant): Tensor {
+  // Tuner hook (src/ops/conv-tiled.ts): the GPU-class implicit GEMM, or today's kernels below.
+  const variant = forced ?? convVariant('fwd', g, [x.shape, w.shape], (v, sx, sw) => {
+    const sb = bias ? new Tensor([g.o], 'f32') : undefined; // scratch: the caller's bias may be gone by tuning time
+    const y = convForwardGeneral(sx, sw, g, sb, v);
+    sb?.dispose();
+    return y;
+  });
+  if (variant === 'tiled') return convForwardTiled(x, w, g, bias);
   if (broadcastFits(g)) return launchBroadcast(x, w, g, false, bias);
   const y = new Tensor([g.n, g.o, g.ho, g.wo], 'f32');
   launchGemm('fwd', g, g.o / g.groups, g.n * g.ho * g.wo, g.groups, 0, 1,
@@ -176,7 +185,9 @@ export function convForwardGeneral(x: Tensor, w: Tensor, g: ConvGeometry, bias?:
   return y;
 }
 
-export function convBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+export function convBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry, forced?: ConvVariant): Tensor {
+  const variant = forced ?? convVariant('dgrad', g, [dy.shape, w.shape], (v, sdy, sw) => convBackwardData(sdy, sw, g, v));
+  if (variant === 'tiled') return convBackwardDataTiled(dy, w, g);
   if (g.sh === 1 && g.sw === 1) {
     // Stride 1: dX is the convolution of dY with the transposed, rotated filter and padding
     // d·(k−1) − p (possibly negative: the kernel bounds-checks every tap).
@@ -272,7 +283,9 @@ const WGRAD_CB = 16;
 const WGRAD_MIN_GROUPS = 64;
 
 /** dW: wgrad_b, or (fallback) the tiled GEMM with split-K: enough (group, tile, split) workgroups to fill a GPU, ≥ 256 k per split. */
-export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, forced?: ConvVariant): Tensor {
+  const variant = forced ?? convVariant('wgrad', g, [dy.shape, x.shape], (v, sdy, sx) => convBackwardWeight(sdy, sx, g, v));
+  if (variant === 'tiled') return convBackwardWeightTiled(dy, x, g, (t) => sum(t, 0));
   const fast = wgradBroadcast(dy, x, g);
   if (fast) return fast;
   const og = g.o / g.groups, nj = (g.c / g.groups) * g.kh * g.kw;

@@ -10,6 +10,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { layerNormBackwardDxTiled, layerNormForwardTiled, layerNormVariant, type LayerNormVariant } from './layernorm-tiled.js';
 
 /** Rows per backward workgroup are chosen so there are at most this many chunks (partials). */
 const MAX_CHUNKS = 64;
@@ -45,7 +46,19 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const y = new Tensor(x.shape, 'f32');
   const stats = new Tensor([rows, 2], 'f32');
   const vec4 = D % 4 === 0;
-  rt.dispatch({
+  // Tuner hook (src/ops/layernorm-tiled.ts): the workgroup-per-row kernels, or today's below.
+  const variant = layerNormVariant(rows, D, (v) => {
+    const t = [new Tensor(x.shape, 'f32'), new Tensor(x.shape, 'f32'), new Tensor([rows, 2], 'f32')];
+    if (v === 'tiled') layerNormForwardTiled(t[0]!, null, null, t[1]!, t[2]!, rows, D, eps);
+    else rt.dispatch({
+      op: 'layerNorm', shader: 'layernorm', entry: 'forward4', constants: { HAS_W: 0, HAS_B: 0, WGR: ROWS_PER_WG },
+      params: new Params().u32(rows, D, 1, rows).f32(eps).u32(0, 0, 0),
+      buffers: [t[0]!.buffer, t[0]!.buffer, t[0]!.buffer, t[1]!.buffer, t[2]!.buffer], workgroups: grid(rows, ROWS_PER_WG),
+    });
+    return t;
+  });
+  if (variant === 'tiled') layerNormForwardTiled(x, weight, bias, y, stats, rows, D, eps);
+  else rt.dispatch({
     op: 'layerNorm', shader: 'layernorm', entry: vec4 ? 'forward4' : 'forward',
     constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0, ...(vec4 ? { WGR: ROWS_PER_WG } : {}) },
     params: new Params().u32(rows, D, 1, rows).f32(eps).u32(0, 0, 0),
@@ -54,12 +67,12 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     workgroups: vec4 ? grid(rows, ROWS_PER_WG) : grid(rows, 1),
   });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  record(y, 'layerNorm', inputs, (g) => layerNormBackward(x, weight, bias, stats, g));
+  record(y, 'layerNorm', inputs, (g) => layerNormBackward(x, weight, bias, stats, g, variant));
   if (!y.requiresGrad) stats.dispose();
   return y;
 }
 
-function layerNormBackward(x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: Tensor, g: Tensor): (Tensor | null)[] {
+function layerNormBackward(x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: Tensor, g: Tensor, variant: LayerNormVariant = 'broadcast'): (Tensor | null)[] {
   const rt = runtime();
   const D = x.shape[x.rank - 1]!;
   const rows = x.size / D;
@@ -69,7 +82,8 @@ function layerNormBackward(x: Tensor, weight: Tensor | null, bias: Tensor | null
   const part = partials ? new Tensor([nChunks, 2, D], 'f32') : null;
   const params = new Params().u32(rows, D, perChunk, nChunks).f32(0).u32(0, 0, 0);
   if (D % 4 === 0) {
-    rt.dispatch({
+    if (variant === 'tiled') layerNormBackwardDxTiled(x, weight, stats, g, dx, rows, D);
+    else rt.dispatch({
       op: 'layerNorm.backward', shader: 'layernorm', entry: 'backward4',
       constants: { HAS_W: weight ? 1 : 0, WGR: ROWS_PER_WG },
       params,

@@ -13,6 +13,7 @@ import { record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/graph.js';
 import { expand, reshape, transpose } from './movement.js';
 import { sum, sumTo } from './reduce.js';
+import { launchMatmulTiled, matmulVariant, type MatmulLaunch, type MatmulVariant } from './matmul-tiled.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -39,14 +40,18 @@ function plan(N: number, K: number, sbk: number, sbn: number): { entry: string; 
 }
 
 /** Launches C = op(A)·op(B) (+bias) with a and b already at a common flattened batch (or 1). */
-function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchShape: number[], bias?: Tensor): Tensor {
+function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchShape: number[], bias?: Tensor, forced?: MatmulVariant): Tensor {
+  // Tuner hook (src/ops/matmul-tiled.ts): the GPU-class kernel, or today's below.
+  const L = layout(a, b, transA, transB, batchShape);
+  const variant = forced ?? matmulVariant(a, b, transA, transB, L, !!bias, (v, sa, sb, sbias) => launch(sa, sb, transA, transB, batchShape, sbias, v));
+  if (variant !== 'broadcast') return launchMatmulTiled(variant, a, b, L, new Tensor([...batchShape, L.M, L.N], 'f32'), bias);
   const Mrows = transA ? a.shape[a.rank - 1]! : a.shape[a.rank - 2]!;
   if (transB && Mrows >= TRANSPOSE_B_MIN_ROWS) {
     // A transposed B makes every invocation read a different row of B (stride K apart): slow on
     // SIMD-over-invocation adapters (~3.5× at 148×3072×768). Once enough rows of C reuse B, a
     // copy to [K, N] (one pass over B) pays for itself.
     const bt = noGrad(() => transpose(b));
-    const out = launch(a, bt, transA, false, batchShape, bias);
+    const out = launch(a, bt, transA, false, batchShape, bias, 'broadcast');
     bt.dispose();
     return out;
   }
@@ -72,6 +77,19 @@ function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchSha
     workgroups: [tiles, batch],
   });
   return out;
+}
+
+/** Sizes and strides of one launch (see shaders/matmul.wgsl). */
+function layout(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchShape: number[]): MatmulLaunch {
+  const M = transA ? a.shape[a.rank - 1]! : a.shape[a.rank - 2]!;
+  const K = transA ? a.shape[a.rank - 2]! : a.shape[a.rank - 1]!;
+  const N = transB ? b.shape[b.rank - 2]! : b.shape[b.rank - 1]!;
+  const [sam, sak] = transA ? [1, M] : [K, 1];
+  const [sbk, sbn] = transB ? [1, K] : [N, 1];
+  return {
+    M, N, K, batch: numel(batchShape), sam, sak, sbk, sbn,
+    aBatchStride: numel(a.shape.slice(0, -2)) === 1 ? 0 : M * K, bBatchStride: numel(b.shape.slice(0, -2)) === 1 ? 0 : K * N,
+  };
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {

@@ -4,6 +4,8 @@
  */
 import { initEngine, type EngineOptions } from './device.js';
 import type { Runtime } from './runtime.js';
+import { configureTuner } from './tuner.js';
+import { FileTunerStore } from './tuner-store-node.js';
 
 const INSTALL_HINT =
   'On Linux without a GPU install Mesa lavapipe >= 23 (Debian 12: apt-get install -t bookworm-backports ' +
@@ -21,7 +23,15 @@ export function initNodeEngine(opts: EngineOptions & { dawnFlags?: string[] } = 
     Object.assign(globalThis, webgpu.globals);
     const gpu = webgpu.create(opts.dawnFlags ?? []);
     dawnInstance = gpu;
-    return initEngine({ ...opts, gpu, installHint: INSTALL_HINT });
+    // Kernel tuning: measured winners persist per adapter under the user's cache directory;
+    // ARBEX_KERNELS forces variants, ARBEX_TUNE=1|0 turns measuring on/off (see runtime/tuner.ts).
+    const tune = process.env['ARBEX_TUNE'];
+    configureTuner({ store: new FileTunerStore() });
+    return initEngine({
+      ...opts, gpu, installHint: INSTALL_HINT,
+      kernels: opts.kernels ?? process.env['ARBEX_KERNELS'] ?? '',
+      tuneKernels: opts.tuneKernels ?? (tune === '1' ? true : tune === '0' ? false : undefined),
+    });
   })();
   return pending;
 }

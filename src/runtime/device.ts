@@ -5,6 +5,8 @@
 import { NoAdapterError } from './errors.js';
 import { Runtime, setRuntime } from './runtime.js';
 import type { PoolLimits } from './pool.js';
+import { configureTuner } from './tuner.js';
+import { LocalStorageTunerStore } from './tuner-store-web.js';
 
 export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
@@ -12,6 +14,13 @@ export interface EngineOptions {
   installHint?: string;
   /** Bound on idle pooled GPU memory (default 64 MiB; buffers unused for 64 submits and 5 s go); see `Runtime.setPoolLimits`. */
   pool?: Partial<PoolLimits>;
+  /**
+   * Kernel variants forced per family, `family:variant,...` (e.g. 'matmul:tiled'); see
+   * src/runtime/tuner.ts. Default: none (measured winner or the adapter class's prior).
+   */
+  kernels?: string;
+  /** Time candidate kernel variants on first use (default: on for GPUs, off for CPU adapters). */
+  tuneKernels?: boolean;
 }
 
 const WANTED_LIMITS = [
@@ -53,6 +62,9 @@ export async function createRuntime(gpu: GPU, opts: EngineOptions = {}): Promise
 export async function initEngine(opts: EngineOptions & { gpu?: GPU } = {}): Promise<Runtime> {
   const gpu = opts.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) throw new NoAdapterError('WebGPU is not available here (navigator.gpu is undefined).' + (opts.installHint ? ' ' + opts.installHint : ''));
+  // Node passes its file store (via configureTuner) before calling here; a page uses localStorage.
+  configureTuner({ overrides: opts.kernels, measuring: opts.tuneKernels ?? null });
+  if (!opts.gpu) configureTuner({ store: LocalStorageTunerStore.available() });
   const rt = await createRuntime(gpu, opts);
   setRuntime(rt);
   return rt;

@@ -22,6 +22,7 @@ import { CANONICAL_CLASSES } from '../data/labels.js';
 import { buildOptimizer, disposeStep, evaluate, trainStep, trustRamp, type OptimizerSpec } from './trainer.js';
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint, recoverCheckpoint, readCheckpointMeta, resolveCheckpoint } from './checkpoint-node.js';
 import { loadSafetensorsFile } from '../io/safetensors-node.js';
+import { tuneKernels, tuner } from '../runtime/tuner.js';
 import { loadLandmarkWeights } from './landmark-weights-node.js';
 import { JsonlLogger, cutLog } from './log-node.js';
 import { Progress } from './progress.js';
@@ -216,6 +217,8 @@ export async function runTraining(opts: TrainJobOptions): Promise<TrainResult> {
         ]);
         disposeStep(r);
         if (conf && corrected) dyn.add(batch, conf, corrected);
+        // Kernel variants of shape classes first met in this step (GPUs only, by default): timed once, then remembered.
+        if (tuner().pendingCount() > 0) await tuneKernels();
         if (!Number.isFinite(total)) throw new Error(`training diverged at epoch ${epoch + 1} step ${state.step}: loss ${total}`);
         const tStepEnd = performance.now();
         tStep += tStepEnd - tDataEnd;

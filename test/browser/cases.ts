@@ -7,7 +7,9 @@
 import { Rng } from '../helpers/random.js';
 import { matmul, permute } from '../reference/ops.js';
 import { nd, type Nd } from '../reference/nd.js';
-import type { MatmulCase, MlpCase, PageInput } from './protocol.js';
+import type { MatmulCase, MlpCase, PageInput, VariantCases } from './protocol.js';
+import * as RC from '../reference/conv.js';
+import * as RL from '../reference/layernorm.js';
 
 export interface MatmulExpected {
   c: Nd;
@@ -63,4 +65,47 @@ export function makeInput(seed = 20240611): PageInput {
     ],
     mlp: mlpCase(rng),
   };
+}
+
+/** The input plus every kernel variant to force in the page (a separate, slower test). */
+export function makeVariantInput(seed = 20240611): PageInput {
+  return { ...makeInput(seed), variants: variantCases(new Rng(seed + 1)) };
+}
+
+/** Variants forced in the page (names as in src/ops/*-tiled.ts) and their small inputs. */
+function variantCases(rng: Rng): VariantCases {
+  const xShape = [2, 3, 7, 6], wShape = [5, 3, 3, 3];
+  const g = RC.geometry(xShape, wShape, { stride: 2, padding: 1 });
+  const lnShape = [3, 68];
+  return {
+    matmul: ['broadcast', 'tiled', 'tiled128'],
+    conv: ['broadcast', 'tiled'],
+    layernorm: ['broadcast', 'tiled'],
+    conv2d: {
+      x: f32s(rng.array(2 * 3 * 7 * 6)), xShape, w: f32s(rng.array(5 * 3 * 9, -0.5, 0.5)), wShape,
+      g: f32s(rng.array(g.n * g.o * g.ho * g.wo)), stride: 2, padding: 1,
+    },
+    layerNorm: { x: f32s(rng.array(3 * 68, -2, 2)), shape: lnShape, w: f32s(rng.array(68, 0.5, 1.5)), b: f32s(rng.array(68)), g: f32s(rng.array(3 * 68)) },
+  };
+}
+
+/** float64 expectations of the conv case: [y, dx, dw]. */
+export function convExpected(c: VariantCases['conv2d']): Float64Array[] {
+  const opts = { stride: c.stride, padding: c.padding };
+  const x = nd(c.xShape, c.x), w = nd(c.wShape, c.w);
+  const g = RC.geometry(c.xShape, c.wShape, opts);
+  const dy = nd([g.n, g.o, g.ho, g.wo], c.g);
+  const dx = new Float64Array(x.data.length), dw = new Float64Array(w.data.length);
+  let i = 0;
+  for (let n = 0; n < g.n; n++) for (let ch = 0; ch < g.c; ch++) for (let iy = 0; iy < g.h; iy++) for (let ix = 0; ix < g.w; ix++) dx[i++] = RC.convDxAt(dy, w, g, n, ch, iy, ix);
+  i = 0;
+  for (let o = 0; o < g.o; o++) for (let ch = 0; ch < g.c; ch++) for (let ky = 0; ky < g.kh; ky++) for (let kx = 0; kx < g.kw; kx++) dw[i++] = RC.convDwAt(dy, x, g, o, ch, ky, kx);
+  return [RC.conv2d(x, w, null, opts).data, dx, dw];
+}
+
+/** float64 expectations of the LayerNorm case: [y, dx, dw, db]. */
+export function layerNormExpected(c: VariantCases['layerNorm']): Float64Array[] {
+  const x = nd(c.shape, c.x), w = nd([c.w.length], c.w), b = nd([c.b.length], c.b);
+  const r = RL.layerNormBackward(x, w, nd(c.shape, c.g), 1e-5);
+  return [RL.layerNorm(x, w, b, 1e-5).data, r.dx.data, r.dw.data, r.db.data];
 }

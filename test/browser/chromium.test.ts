@@ -17,7 +17,7 @@ import { expectClose } from '../helpers/gradcheck.js';
 import type { Nd } from '../reference/nd.js';
 import { buildPageFiles, bundleError } from './bundle.js';
 import { servePage, type PageServer } from './server.js';
-import { makeInput, matmulExpected } from './cases.js';
+import { convExpected, layerNormExpected, makeInput, makeVariantInput, matmulExpected } from './cases.js';
 import { mlpReference } from './reference-mlp.js';
 import type { PageInput, PageResult } from './protocol.js';
 
@@ -90,7 +90,7 @@ function printAdapter(mode: string, result: PageResult): void {
 
 const nd = (x: Nd): Float64Array => x.data;
 
-function checkResults(mode: string, result: Extract<PageResult, { ok: true }>): void {
+function checkResults(mode: string, result: Extract<PageResult, { ok: true }>, input: PageInput): void {
   expect(result.matmuls.map((m) => m.name)).toEqual(input.matmuls.map((m) => m.name));
   result.matmuls.forEach((got, i) => {
     const want = matmulExpected(input.matmuls[i]!);
@@ -98,6 +98,27 @@ function checkResults(mode: string, result: Extract<PageResult, { ok: true }>): 
     expectClose(got.da, nd(want.da), TOL, `${mode} ${got.name} dA`);
     expectClose(got.db, nd(want.db), TOL, `${mode} ${got.name} dB`);
   });
+  // Every kernel variant, forced in the page, against the same float64 expectations.
+  const v = input.variants ?? { matmul: [], conv: [], layernorm: [], conv2d: null!, layerNorm: null! };
+  expect(result.variants.map((r) => `${r.family}:${r.variant}`)).toEqual([
+    ...v.matmul.map((x) => `matmul:${x}`), ...v.conv.map((x) => `conv:${x}`), ...v.layernorm.map((x) => `layernorm:${x}`),
+  ]);
+  const convWant = v.conv.length ? convExpected(v.conv2d) : [], lnWant = v.layernorm.length ? layerNormExpected(v.layerNorm) : [];
+  for (const r of result.variants) {
+    const tag = `${mode} ${r.family}:${r.variant}`;
+    if (r.family === 'matmul') {
+      r.matmuls!.forEach((got, i) => {
+        const want = matmulExpected(input.matmuls[i]!);
+        expectClose(got.c, nd(want.c), TOL, `${tag} ${got.name} C`);
+        expectClose(got.da, nd(want.da), TOL, `${tag} ${got.name} dA`);
+        expectClose(got.db, nd(want.db), TOL, `${tag} ${got.name} dB`);
+      });
+    } else {
+      const want = r.family === 'conv' ? convWant : lnWant;
+      expect(r.values!.length, tag).toBe(want.length);
+      r.values!.forEach((got, i) => expectClose(got, want[i]!, TOL, `${tag} output ${i}`));
+    }
+  }
   const ref = mlpReference(input.mlp);
   // Keep the inputs away from the relu kink, and make sure the step is a real descent step.
   expect(ref.minAbsPreActivation, 'mlp: a pre-activation sits on the relu kink; change the seed').toBeGreaterThan(1e-3);
@@ -132,7 +153,7 @@ async function runMode(ctx: TestContext, mode: string, flags: string[], pageInpu
     throw new Error(detail);
   }
   console.log(`[${mode}] ok in ${result.ms.toFixed(0)} ms in the page`);
-  checkResults(mode, result);
+  checkResults(mode, result, pageInput);
   return result.adapter.runtimeLimits;
 }
 
@@ -178,4 +199,15 @@ describe('engine core in headless Chromium', () => {
     const limits = await runMode(ctx, 'compat/min-storage-buffers', COMPAT_FLAGS, { ...input, capStorageBuffers: 4 }, true);
     expect(limits.maxStorageBuffersPerShaderStage, 'the capped device should have at most 8 storage buffers per stage').toBeLessThanOrEqual(8);
   }, 90_000);
+
+  // Every kernel variant the tuner can choose (src/ops/*-tiled.ts), forced one at a time: the
+  // matmul cases, a strided conv with dX/dW and a LayerNorm with its gradients. Slower (software
+  // compile of each variant's pipelines), so apart from the checks above.
+  it('kernel variants forced (SwiftShader): matmul, conv, LayerNorm match float64', async (ctx) => {
+    await runMode(ctx, 'core/variants', CORE_FLAGS, makeVariantInput(), false);
+  }, 400_000);
+
+  it('kernel variants forced (compatibility mode, fewest storage buffers): same checks', async (ctx) => {
+    await runMode(ctx, 'compat/variants', COMPAT_FLAGS, { ...makeVariantInput(), capStorageBuffers: 4 }, true);
+  }, 400_000);
 });

@@ -4,7 +4,7 @@
  * that bundle — not some Node build — does the work.
  */
 import type * as Engine from '../../src/index.js';
-import type { AdapterReport, MatmulCase, MatmulResult, MlpCase, MlpResult, PageInput, PageResult } from './protocol.js';
+import type { AdapterReport, MatmulCase, MatmulResult, MlpCase, MlpResult, PageInput, PageResult, VariantCases, VariantResult } from './protocol.js';
 
 type E = typeof Engine;
 
@@ -85,6 +85,43 @@ async function runMlp(E: E, m: MlpCase): Promise<MlpResult> {
   };
 }
 
+/** Every kernel variant forced in turn: the matmul cases, a conv and a LayerNorm with gradients. */
+async function runVariants(E: E, input: PageInput, v: VariantCases, setStage: (s: string) => void): Promise<VariantResult[]> {
+  const out: VariantResult[] = [];
+  for (const variant of v.matmul) {
+    setStage(`matmul variant ${variant}`);
+    E.setKernelVariant('matmul', variant);
+    const matmuls: MatmulResult[] = [];
+    for (const c of input.matmuls) matmuls.push(await runMatmul(E, c));
+    out.push({ family: 'matmul', variant, matmuls });
+  }
+  E.setKernelVariant('matmul', null);
+  const cv = v.conv2d;
+  for (const variant of v.conv) {
+    setStage(`conv variant ${variant}`);
+    E.setKernelVariant('conv', variant);
+    const x = E.tensor(f32(cv.x), cv.xShape).requireGrad();
+    const w = E.tensor(f32(cv.w), cv.wShape).requireGrad();
+    const y = E.conv2d(x, w, { stride: cv.stride, padding: cv.padding });
+    E.backward(y, E.tensor(f32(cv.g), y.shape));
+    out.push({ family: 'conv', variant, values: [await arr(y), await arr(grad(x, 'conv x')), await arr(grad(w, 'conv w'))] });
+  }
+  E.setKernelVariant('conv', null);
+  const ln = v.layerNorm;
+  for (const variant of v.layernorm) {
+    setStage(`layernorm variant ${variant}`);
+    E.setKernelVariant('layernorm', variant);
+    const x = E.tensor(f32(ln.x), ln.shape).requireGrad();
+    const w = E.tensor(f32(ln.w)).requireGrad();
+    const b = E.tensor(f32(ln.b)).requireGrad();
+    const y = E.layerNorm(x, w, b, 1e-5);
+    E.backward(y, E.tensor(f32(ln.g), ln.shape));
+    out.push({ family: 'layernorm', variant, values: [await arr(y), await arr(grad(x, 'ln x')), await arr(grad(w, 'ln w')), await arr(grad(b, 'ln b'))] });
+  }
+  E.setKernelVariant('layernorm', null);
+  return out;
+}
+
 /** Everything the test asks of the browser; failures come back as data naming the stage. */
 export async function run(E: E, input: PageInput): Promise<PageResult> {
   const t0 = performance.now();
@@ -103,9 +140,10 @@ export async function run(E: E, input: PageInput): Promise<PageResult> {
     }
     stage = 'mlp step';
     const mlp = await runMlp(E, input.mlp);
+    const variants = input.variants ? await runVariants(E, input, input.variants, (s) => { stage = s; }) : [];
     stage = 'final error check';
     rt.checkErrors();
-    return { ok: true, adapter, matmuls, mlp, ms: performance.now() - t0 };
+    return { ok: true, adapter, matmuls, mlp, variants, ms: performance.now() - t0 };
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     return { ok: false, stage, errorName: err.name, message: err.message, adapter };

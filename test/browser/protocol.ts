@@ -38,6 +38,25 @@ export interface PageInput {
    * compatibility-mode default is 4), to see whether every kernel used here fits.
    */
   capStorageBuffers?: number;
+  /** Kernel variants to force one at a time (setKernelVariant), each running `variantCases`. */
+  variants?: VariantCases;
+}
+
+/** A conv (forward, dX, dW for upstream g) and a LayerNorm (forward, dX, dγ, dβ), run per variant. */
+export interface VariantCases {
+  matmul: string[];
+  conv: string[];
+  layernorm: string[];
+  conv2d: { x: number[]; xShape: number[]; w: number[]; wShape: number[]; g: number[]; stride: number; padding: number };
+  layerNorm: { x: number[]; shape: number[]; w: number[]; b: number[]; g: number[] };
+}
+
+/** One forced variant's outputs: matmul cases as MatmulResult, conv [y, dx, dw], layerNorm [y, dx, dw, db]. */
+export interface VariantResult {
+  family: string;
+  variant: string;
+  matmuls?: MatmulResult[];
+  values?: number[][];
 }
 
 export interface AdapterReport {
@@ -80,5 +99,5 @@ export interface MlpResult {
 }
 
 export type PageResult =
-  | { ok: true; adapter: AdapterReport; matmuls: MatmulResult[]; mlp: MlpResult; ms: number }
+  | { ok: true; adapter: AdapterReport; matmuls: MatmulResult[]; mlp: MlpResult; variants: VariantResult[]; ms: number }
   | { ok: false; stage: string; errorName: string; message: string; adapter?: AdapterReport };
