@@ -23,13 +23,18 @@ const WG = 64;
 /**
  * Rows owned per invocation and invocations per workgroup of the forward/bwd_dq/bwd_dkv entries
  * (overrides R and WGF; R ≤ the shader's MAXR = 8). Measured on lavapipe (see the shader header):
- * 8 invocations (one SIMD coroutine) per workgroup; 8 rows per invocation, except the backward
- * with wide heads (Dh 96: 3–4 row-sized register arrays per row spill; R = 4 was 1.2–1.5× faster
- * there than 8, 2 or 6).
+ * 8 invocations (one SIMD coroutine) per workgroup. Forward: 8 rows per invocation. Backward: 2
+ * rows (4 for wide heads, Dh > 64, where R = 4 ran 1.2–1.5× faster than 8, 2 or 6). llvmpipe
+ * JIT-compiles each pipeline at first use, and the backward's cost grows steeply with R: at Dh 16
+ * with bias, bwd_dq/bwd_dkv took 113/108 s of CPU at R = 8, 29/52 s at R = 4 and 24/16 s at R = 2
+ * (forward: 25 / 14 / 8 s) — at R = 8 the six attention pipelines of an ARBEx-tiny step were 442 of
+ * its 518 s cold compile (kernels-bench/cold-start.ts). R = 2 costs the backward ~30 % at run time
+ * (window 784 tok 2×32 +bias fwd+bwd 156 → 202 ms, still 6.7× tfjs; `--filter fwd+bwd`), which a
+ * training run wins back in its first minutes; the forward keeps R = 8 (R = 4 was 12–25 % slower).
  */
 interface Blocking { R: number; WGF: number }
 function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number): Blocking {
-  return { R: entry !== 'forward' && Dh > 64 ? 4 : 8, WGF: 8 };
+  return { R: entry === 'forward' ? 8 : Dh > 64 ? 4 : 2, WGF: 8 };
 }
 
 const MAX_DH = 128;
