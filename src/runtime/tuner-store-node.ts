@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TunerRecord, TunerStore } from './tuner.js';
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env['ARBEX_CACHE_DIR']) return env['ARBEX_CACHE_DIR'];
   const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
   return join(base, 'arbex-webgpu');
