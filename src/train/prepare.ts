@@ -59,6 +59,7 @@ export async function traceTrainingKernels(o: Omit<PrepareOptions, 'onProgress'>
     });
   } finally {
     scratch.base.zeroGrad();
+    scratch.sam?.dispose();
     scratch.base.dispose();
     model.train(wasTraining);
     setRandomState(rng);
