@@ -148,6 +148,8 @@ export class Runtime {
 
   /** Uploads host data. Safe at any time: pooled buffers are only reused after a submit. */
   write(buf: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    // While tracing nothing may change real buffers (e.g. BatchNorm's step counter, SAM's restore).
+    if (this.tracing) return;
     this.device.queue.writeBuffer(buf, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -248,6 +250,7 @@ export class Runtime {
 
   /** Copies between buffers in stream order (ends the open compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (this.tracing) return;
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
@@ -262,8 +265,9 @@ export class Runtime {
 
   /**
    * Runs `fn` with dispatches recorded instead of executed and returns the pipelines it would use,
-   * in first-use order. Host-side work (allocation, shape checks, the autograd graph) still
-   * happens; GPU results are garbage, so `fn` must not keep them. Callers restore any host state
+   * in first-use order. Uploads and buffer copies are dropped too, so no existing buffer changes.
+   * Host-side work (allocation, shape checks, the autograd graph) still happens; GPU results are
+   * garbage, so `fn` must not keep them. Callers restore any host state
    * `fn` advances (random keys, optimizer step counts).
    */
   async trace(fn: () => void | Promise<void>): Promise<PipelineSpec[]> {
