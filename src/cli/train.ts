@@ -102,6 +102,10 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
   const epochs = (f.epochs as number | undefined) ?? DEFAULT_JOB.epochs;
   const batch = (f.batch as number | undefined) ?? DEFAULT_JOB.batchSize;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs ${epochs}: expected a positive integer`);
+  for (const k of ['lambda-anchor', 'lambda-center', 'lambda-primary'] as const) {
+    const v = f[k] as number | undefined;
+    if (v !== undefined && !(v >= 0)) throw new UsageError(`--${k} ${v}: expected a weight >= 0`);
+  }
   if (!(Number.isInteger(batch) && batch >= 2)) throw new UsageError(`--batch ${batch}: expected an integer >= 2 (BatchNorm needs two samples)`);
   return {
     ...DEFAULT_JOB,

@@ -68,6 +68,10 @@ describe('arbex commands', () => {
     expect(logs.join('\n')).toMatch(/--checkpoint is required/);
     expect(await main(['train', '--epochs', 'x'])).toBe(1);
     expect(logs.join('\n')).toMatch(/--epochs expects a number/);
+    expect(await main(['train', '--lambda-primary', '-1'])).toBe(1);
+    expect(logs.join('\n')).toMatch(/--lambda-primary -1: expected a weight >= 0/);
+    expect(await main(['train', '--anchor-space', 'cube'])).toBe(1);
+    expect(logs.join('\n')).toMatch(/--anchor-space cube: expected one of euclidean, sphere/);
     expect(await main(['train', '--optimizer', 'lbfgs'])).toBe(1);
     expect(logs.join('\n')).toMatch(/expected one of adam, adamw, sam/);
     expect(await main(['eval', '--checkpoint', join(dir, 'nowhere')])).toBe(1);
