@@ -24,11 +24,12 @@
 // Measured on lavapipe (2 cores, 784/2/32 with bias, forward): the previous kernel (one row per
 // thread, K/V tiles in workgroup memory, 2 barriers per tile) 1.7 GFLOP/s; broadcast loads with
 // R = 1: same; R = 2: 2.4; R = 4: 3.6–4.3; R = 8, WGF = 8: 5.2–5.6 (ViT 148/8/96: 1.3 → 5.1).
-// R = 12 with these loops is slower (the loops are no longer fully unrolled); vec4 bindings for
-// K/V/bias instead of 4 scalar broadcast loads: within 5 %.
+// vec4 bindings for K/V/bias instead of 4 scalar broadcast loads: within 5 %.
+// JIT cost: the head-dim chunk loops run to the uniform p.dv, so llvmpipe keeps them rolled (with
+// them unrolled a pipeline took 20–48 s of CPU to compile); the row loops (R, an override) unroll.
 // Every row/column count (Lq ≠ Lk, primes, 1) is handled: streamed indices are clamped to a valid
 // row and masked, out-of-range owned rows clamp their loads and skip their stores.
-// Limits: DH ≤ 128, R ≤ 8 (register arrays of MAXR·MAXV vec4); any DH (non-multiples of 4 are
+// Limits: DH ≤ 128, R = MAXR (register arrays of MAXR·MAXV vec4, sizes written in per pipeline); any DH (non-multiples of 4 are
 // zero-padded in registers); B·H on a 2-D grid.
 // Storage buffers per entry: forward 6, bwd_pre 4, bwd_dq 8, bwd_dkv 8 (needs the default limit 8,
 // so compatibility-mode adapters with 4 cannot run the backward).
@@ -39,8 +40,10 @@ override DBIAS: bool = false;
 override R: u32 = 8u;      // rows owned per invocation (host: ≤ MAXR)
 override WGF: u32 = 8u;    // invocations per workgroup
 override DV: u32 = (DH + 3u) / 4u;   // vec4 chunks per row
-const MAXV: u32 = 32u;
-const MAXR: u32 = 8u;
+// Register-block sizes, written into the source per pipeline by the host (array sizes must be
+// const-expressions; see src/runtime/specialise.ts): MAXR = R, MAXV = DV.
+const MAXV: u32 = 32u; // @specialised
+const MAXR: u32 = 8u; // @specialised
 const WG: u32 = 64u;       // bwd_pre
 
 struct Params {
@@ -49,7 +52,7 @@ struct Params {
   Lq: u32,
   Lk: u32,
   scale: f32,
-  _pad0: u32,
+  dv: u32,        // vec4 chunks per row, a uniform so the JIT keeps the chunk loops rolled
   _pad1: u32,
   _pad2: u32,
 };
@@ -137,7 +140,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var l: array<f32, MAXR>;
   for (var r = 0u; r < R; r++) {
     let ir = min(i0 + r, p.Lq - 1u);
-    for (var c = 0u; c < DV; c++) {
+    for (var c = 0u; c < p.dv; c++) {
       q[r * DV + c] = ld_q(bh * p.Lq + ir, c) * p.scale;
       o[r * DV + c] = vec4<f32>(0.0);
     }
@@ -149,7 +152,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let jj = min(vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u), vec4<u32>(p.Lk - 1u));
     var s: array<vec4<f32>, MAXR>;
     for (var r = 0u; r < R; r++) { s[r] = vec4<f32>(0.0); }
-    for (var c = 0u; c < DV; c++) {
+    for (var c = 0u; c < p.dv; c++) {
       let k0 = ld_k(kb + jj.x, c);
       let k1 = ld_k(kb + jj.y, c);
       let k2 = ld_k(kb + jj.z, c);
@@ -172,7 +175,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       l[r] = l[r] * al[r] + (e.x + e.y + e.z + e.w);
       m[r] = mx;
     }
-    for (var c = 0u; c < DV; c++) {
+    for (var c = 0u; c < p.dv; c++) {
       let v0 = ld_v(kb + jj.x, c);
       let v1 = ld_v(kb + jj.y, c);
       let v2 = ld_v(kb + jj.z, c);
@@ -188,7 +191,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let i = i0 + r;
     if (i < p.Lq) {
       let inv = 1.0 / l[r];
-      for (var c = 0u; c < DV; c++) { st_o(bh * p.Lq + i, c, o[r * DV + c] * inv); }
+      for (var c = 0u; c < p.dv; c++) { st_o(bh * p.Lq + i, c, o[r * DV + c] * inv); }
       lse_[bh * p.Lq + i] = m[r] + log(l[r]);
     }
   }
@@ -227,7 +230,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     let kb = bh * p.Lk;
     for (var r = 0u; r < R; r++) {
       let row = bh * p.Lq + min(i0 + r, p.Lq - 1u);
-      for (var c = 0u; c < DV; c++) {
+      for (var c = 0u; c < p.dv; c++) {
         q[r * DV + c] = ld_q(row, c) * p.scale;
         g[r * DV + c] = ld_do(row, c);
         dq[r * DV + c] = vec4<f32>(0.0);
@@ -244,7 +247,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         s[r] = vec4<f32>(0.0);
         dp[r] = vec4<f32>(0.0);
       }
-      for (var c = 0u; c < DV; c++) {
+      for (var c = 0u; c < p.dv; c++) {
         let k0 = ld_k(kb + jj.x, c);
         let k1 = ld_k(kb + jj.y, c);
         let k2 = ld_k(kb + jj.z, c);
@@ -276,7 +279,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
           }
         }
       }
-      for (var c = 0u; c < DV; c++) {
+      for (var c = 0u; c < p.dv; c++) {
         let k0 = ld_k(kb + jj.x, c);
         let k1 = ld_k(kb + jj.y, c);
         let k2 = ld_k(kb + jj.z, c);
@@ -291,7 +294,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     for (var r = 0u; r < R; r++) {
       let i = i0 + r;
       if (i < p.Lq) {
-        for (var c = 0u; c < DV; c++) { st_out1(bh * p.Lq + i, c, dq[r * DV + c] * p.scale); }
+        for (var c = 0u; c < p.dv; c++) { st_out1(bh * p.Lq + i, c, dq[r * DV + c] * p.scale); }
       }
     }
   }
@@ -310,7 +313,7 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var dv: array<vec4<f32>, MAXR * MAXV>;
   for (var r = 0u; r < R; r++) {
     let row = bh * p.Lk + min(j0 + r, p.Lk - 1u);
-    for (var c = 0u; c < DV; c++) {
+    for (var c = 0u; c < p.dv; c++) {
       kr[r * DV + c] = ld_k(row, c);
       vr[r * DV + c] = ld_v(row, c);
       dk[r * DV + c] = vec4<f32>(0.0);
@@ -326,7 +329,7 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       s[r] = vec4<f32>(0.0);
       dp[r] = vec4<f32>(0.0);
     }
-    for (var c = 0u; c < DV; c++) {
+    for (var c = 0u; c < p.dv; c++) {
       let q0 = ld_q(qb + ii.x, c);
       let q1 = ld_q(qb + ii.y, c);
       let q2 = ld_q(qb + ii.z, c);
@@ -357,7 +360,7 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       pr[r] = e;
       ds[r] = e * (dp[r] - Dq);
     }
-    for (var c = 0u; c < DV; c++) {
+    for (var c = 0u; c < p.dv; c++) {
       let q0 = ld_q(qb + ii.x, c);
       let q1 = ld_q(qb + ii.y, c);
       let q2 = ld_q(qb + ii.z, c);
@@ -377,7 +380,7 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   for (var r = 0u; r < R; r++) {
     let j = j0 + r;
     if (j < p.Lk) {
-      for (var c = 0u; c < DV; c++) {
+      for (var c = 0u; c < p.dv; c++) {
         st_out1(bh * p.Lk + j, c, dk[r * DV + c] * p.scale);
         st_out2(bh * p.Lk + j, c, dv[r * DV + c]);
       }

@@ -22,19 +22,23 @@ export interface AttentionOptions {
 const WG = 64;
 /**
  * Rows owned per invocation and invocations per workgroup of the forward/bwd_dq/bwd_dkv entries
- * (overrides R and WGF; R ≤ the shader's MAXR = 8). Measured on lavapipe (see the shader header):
- * 8 invocations (one SIMD coroutine) per workgroup. Forward: 8 rows per invocation. Backward: 2
- * rows (4 for wide heads, Dh > 64, where R = 4 ran 1.2–1.5× faster than 8, 2 or 6). llvmpipe
- * JIT-compiles each pipeline at first use, and the backward's cost grows steeply with R: at Dh 16
- * with bias, bwd_dq/bwd_dkv took 113/108 s of CPU at R = 8, 29/52 s at R = 4 and 24/16 s at R = 2
- * (forward: 25 / 14 / 8 s) — at R = 8 the six attention pipelines of an ARBEx-tiny step were 442 of
- * its 518 s cold compile (kernels-bench/cold-start.ts). R = 2 costs the backward ~30 % at run time
- * (window 784 tok 2×32 +bias fwd+bwd 156 → 202 ms, still 6.7× tfjs; `--filter fwd+bwd`), which a
- * training run wins back in its first minutes; the forward keeps R = 8 (R = 4 was 12–25 % slower).
+ * (overrides R and WGF), and the register-block sizes written into the source (MAXR = R, MAXV =
+ * ⌈Dh/4⌉; src/runtime/specialise.ts). Measured on lavapipe (kernels-bench/cold-start.ts for the
+ * JIT cost, CPU time on an empty shader cache; kernels-bench/run.ts for run time):
+ * - llvmpipe JIT-compiles a pipeline at its first dispatch. With the head-dim chunk loops unrolled
+ *   (DV an override) and register arrays declared at the maximum size, one forward pipeline took
+ *   20–48 s of CPU and the six of an ARBEx-tiny step 442 s. The chunk loops now run to a uniform
+ *   (`p.dv`) so the JIT keeps them rolled, and the arrays have their exact size: forward at Dh 24
+ *   19.7 → 1.7 s, bwd_dq/bwd_dkv at Dh 16 with bias ~110 → 4 s; run time within the noise.
+ * - The row loops stay unrolled: rolling them too (R a uniform) saved little JIT time and made the
+ *   forward 1.6× and the backward 1.4× slower.
+ * - Forward R = 8 (R = 4: ~10 % slower); backward R = 4 (window 784 tok 2×32 +bias fwd+bwd:
+ *   R = 2 190 ms, 4 165 ms, 8 156 ms, at 10.7 / 13.2 / 19.0 s of CPU to compile the four pipelines).
  */
-interface Blocking { R: number; WGF: number }
+interface Blocking { R: number; WGF: number; MAXR: number; MAXV: number }
 function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number): Blocking {
-  return { R: entry === 'forward' ? 8 : Dh > 64 ? 4 : 2, WGF: 8 };
+  const R = entry === 'forward' ? 8 : 4;
+  return { R, WGF: 8, MAXR: R, MAXV: Math.ceil(Dh / 4) };
 }
 
 const MAX_DH = 128;
@@ -77,7 +81,7 @@ function rowGrid(rows: number, bh: number, b: Blocking): [number, number, number
 }
 
 function params(d: Dims, scale: number): Params {
-  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(0, 0, 0);
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(Math.ceil(d.Dh / 4), 0, 0);
 }
 
 /**

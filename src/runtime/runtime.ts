@@ -8,7 +8,8 @@
  */
 import { BufferPool, type PoolLimits, type PoolStats } from './pool.js';
 import { GpuError } from './errors.js';
-import { PipelineWarmer, shaderCode, type WarmSpec } from './warmup.js';
+import { PipelineWarmer, type WarmSpec } from './warmup.js';
+import { shaderCode, specialise } from './specialise.js';
 import type { Params } from './params.js';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -158,21 +159,14 @@ export class Runtime {
     return `${spec.shader}|${spec.entry}|${c ? Object.entries(c).map(([k, v]) => `${k}=${v}`).join(',') : ''}`;
   }
 
-  private shaderModule(shader: string, op: string): GPUShaderModule {
-    let module = this.modules.get(shader);
-    if (!module) {
-      module = this.device.createShaderModule({ code: shaderCode(shader, op), label: shader });
-      this.modules.set(shader, module);
-    }
-    return module;
-  }
-
   private pipelineDescriptor(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>, key: string): GPUComputePipelineDescriptor {
-    return {
-      label: `${spec.op}:${key}`,
-      layout: 'auto',
-      compute: { module: this.shaderModule(spec.shader, spec.op), entryPoint: spec.entry, constants: spec.constants },
-    };
+    const s = specialise(spec.shader, spec.op, spec.constants);
+    let module = this.modules.get(s.moduleKey);
+    if (!module) {
+      module = this.device.createShaderModule({ code: shaderCode(spec.shader, spec.op, s.text), label: s.moduleKey });
+      this.modules.set(s.moduleKey, module);
+    }
+    return { label: `${spec.op}:${key}`, layout: 'auto', compute: { module, entryPoint: spec.entry, constants: s.overrides } };
   }
 
   private pipeline(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>): GPUComputePipeline {

@@ -5,8 +5,7 @@
  * result in Mesa's on-disk shader cache. So a warm-up on a second device compiles in parallel
  * with the main one and seeds that cache; the main device then loads instead of compiling.
  */
-import { SHADERS } from './shaders.gen.js';
-import { GpuError } from './errors.js';
+import { shaderCode, specialise } from './specialise.js';
 
 /** What a warm-up needs to know of a pipeline (see Runtime.trace). */
 export interface WarmSpec {
@@ -25,12 +24,6 @@ const STORAGE = 0x80 | 0x4 | 0x8;
 const UNIFORM = 0x40 | 0x8;
 const SLOT_BYTES = 1024;
 
-export function shaderCode(shader: string, op: string): string {
-  const src = SHADERS[shader];
-  if (src === undefined) throw new GpuError(`op '${op}': no shader named '${shader}' in shaders/`);
-  return (SHADERS['common'] ?? '') + '\n' + src;
-}
-
 export class PipelineWarmer {
   private slots: GPUBuffer[] = [];
   private uniforms: GPUBuffer | null = null;
@@ -40,12 +33,13 @@ export class PipelineWarmer {
 
   /** Creates the pipeline on this warmer's device (for a device that is not the runtime's). */
   async create(spec: WarmSpec): Promise<GPUComputePipeline> {
-    let module = this.modules.get(spec.shader);
+    const s = specialise(spec.shader, spec.op, spec.constants);
+    let module = this.modules.get(s.moduleKey);
     if (!module) {
-      module = this.device.createShaderModule({ code: shaderCode(spec.shader, spec.op), label: spec.shader });
-      this.modules.set(spec.shader, module);
+      module = this.device.createShaderModule({ code: shaderCode(spec.shader, spec.op, s.text), label: s.moduleKey });
+      this.modules.set(s.moduleKey, module);
     }
-    return this.device.createComputePipelineAsync({ label: `warm-up ${spec.key}`, layout: 'auto', compute: { module, entryPoint: spec.entry, constants: spec.constants } });
+    return this.device.createComputePipelineAsync({ label: `warm-up ${spec.key}`, layout: 'auto', compute: { module, entryPoint: spec.entry, constants: s.overrides } });
   }
 
   /** Dispatches `pipeline` once on one workgroup and waits for it. */
