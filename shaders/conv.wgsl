@@ -29,8 +29,9 @@
 //      has no bounds checks: per pixel 1 per-invocation vec4 load of packed dY, CB broadcast X
 //      loads, CB vec4 FMAs.
 //    Grid: fwd_b x/y = pixel runs (N·Ho·⌈Wo/Q⌉), z = group · channel blocks; wgrad_b x = tap ·
-//    channel block, y = split, z = group · channel blocks. A channel block is ≤ 64 invocations
-//    (WG, override) of 4 output channels each. KW, SW, DW are overrides (the span loops unroll).
+//    channel block, y = split, z = group · channel blocks. A channel block is WG invocations
+//    (override; the host uses 8, one llvmpipe SIMD coroutine) of 4 output channels each. KW, SW,
+//    DW are overrides (the span loops unroll); the fwd_b bias is a uniform flag (bp.has_bias).
 //    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3, wpack/ypack 2.
 // 2. Implicit GEMM with workgroup-memory tiles (fwd, dgrad, wgrad) — fallback for spans wider than
 //    SMAX (fwd, dgrad) and grids over the dispatch limit (wgrad):
@@ -330,7 +331,7 @@ struct BParams {
   o: u32, ho: u32, wo: u32, groups: u32,
   kh: u32, sh: u32, dh: u32, og4: u32,
   ph: i32, pw: i32, cblocks: u32, runs: u32,
-  flip: u32, total: u32, _p0: u32, _p1: u32,
+  flip: u32, total: u32, has_bias: u32, _p1: u32,
 };
 
 @group(0) @binding(0) var<uniform> bp: BParams;
@@ -410,7 +411,7 @@ fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     if (ol >= co) { continue; }
     let oc = g * co + ol;
     var bv = 0.0;
-    if (HAS_BIAS) { bv = bias[oc]; }
+    if (bp.has_bias != 0u) { bv = bias[oc]; }
     let yb = ((nb * bp.o + oc) * bp.ho + oy) * bp.wo;
     for (var qq = 0u; qq < Q; qq++) {
       if (ox0 + qq < bp.wo) { dst[yb + ox0 + qq] = acc[qq][j] + bv; }

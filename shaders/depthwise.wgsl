@@ -25,13 +25,11 @@
 // Storage buffers per entry: fwd/fwd_t 4 (X, W, Y, bias), dgrad 3, wgrad/wgrad_t 3.
 // Limits: tensors < 2^32 elements.
 
-override HAS_BIAS: bool = false;
-
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
   ho: u32, wo: u32, kh: u32, kw: u32,
   sh: u32, sw: u32, ph: i32, pw: i32,
-  dh: u32, dw: u32, _p0: u32, _p1: u32,
+  dh: u32, dw: u32, has_bias: u32, _p1: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -75,7 +73,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
       acc = fma(vec4<f32>(wv), vec4<f32>(xat(row, ox, kxo), xat(row, ox + 1u, kxo), xat(row, ox + 2u, kxo), xat(row, ox + 3u, kxo)), acc);
     }
   }
-  if (HAS_BIAS) { acc = acc + vec4<f32>(bias[c]); }
+  if (p.has_bias != 0u) { acc = acc + vec4<f32>(bias[c]); }
   let ob = plane * p.ho * p.wo + oy * p.wo + ox;
   dst[ob] = acc.x;
   if (ox + 1u < p.wo) { dst[ob + 1u] = acc.y; }
@@ -200,7 +198,7 @@ fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
   }
   var bv = 0.0;
-  if (HAS_BIAS) { bv = bias[c]; }
+  if (p.has_bias != 0u) { bv = bias[c]; }
   for (var t = 0u; t < T; t++) {
     let oy = oy0 + t;
     if (oy >= p.ho) { break; }

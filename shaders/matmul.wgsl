@@ -20,11 +20,10 @@
 // Out-of-range rows/columns are clamped on load (always in bounds) and masked on store, so every
 // M, N, K (including 1 and primes) is correct. K = 0 writes zeros (+ bias).
 // Batch: grid y is the batch; a batch stride of 0 broadcasts that operand.
-// Epilogue: HAS_BIAS adds bias[n]. WG (override) is the workgroup size, chosen on the host to fit
-// narrow N. Storage buffers per entry point: 4 (a, b, c, bias). Limits: every operand < 2^32
-// elements; tiles (⌈M/R⌉·⌈N/(4·V·WG)⌉) and batch <= maxComputeWorkgroupsPerDimension.
+// Epilogue: p.has_bias != 0 adds bias[n] (a uniform, so one pipeline serves both). WG (override)
+// is the workgroup size, chosen on the host to fit narrow N. Storage buffers per entry point: 4
+// (a, b, c, bias). Limits: every operand < 2^32 elements; tiles (⌈M/R⌉·⌈N/(4·V·WG)⌉) and batch <= maxComputeWorkgroupsPerDimension.
 
-override HAS_BIAS: bool = false;
 override WG: u32 = 64u;
 
 const R: u32 = 4u;   // rows of C per workgroup (uniform across its invocations)
@@ -33,7 +32,7 @@ const V: u32 = 2u;   // vec4 column groups per invocation
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
   sam: u32, sak: u32, sbk: u32, sbn: u32,
-  a_batch: u32, b_batch: u32, tiles_n: u32, _pad: u32,
+  a_batch: u32, b_batch: u32, tiles_n: u32, has_bias: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -62,7 +61,7 @@ fn a_rows(t: Tile) -> array<u32, R> {
 
 fn bias4(n: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
-  if (HAS_BIAS) {
+  if (p.has_bias != 0u) {
     for (var e = 0u; e < 4u; e++) { v[e] = bias[min(n + e, p.n - 1u)]; }
   }
   return v;

@@ -124,9 +124,9 @@ interface VirtualConv {
 
 const spanOf = (v: VirtualConv) => (RUN_Q - 1) * v.sw + (v.kw - 1) * v.dw + 1;
 
-function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number): Params {
+function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number, hasBias = false): Params {
   return new Params().u32(v.n, v.c, v.h, v.w, v.o, v.ho, v.wo, v.groups, v.kh, v.sh, v.dh, og4)
-    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, 0, 0);
+    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, 0);
 }
 
 /**
@@ -160,8 +160,8 @@ function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bi
   const [gx, gy] = grid(runs, 1);
   runtime().dispatch({
     op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: 'fwd_b',
-    constants: { KW: v.kw, SW: v.sw, DW: v.dw, WG: wg, HAS_BIAS: bias ? 1 : 0 },
-    params: bParams(v, og4, cblocks, runs, 0, 0),
+    constants: { KW: v.kw, SW: v.sw, DW: v.dw, WG: wg },
+    params: bParams(v, og4, cblocks, runs, 0, 0, !!bias),
     buffers: [packed.buffer, x.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [gx, gy, v.groups * cblocks],
   });
@@ -230,10 +230,18 @@ function stridedDataGradBroadcast(dy: Tensor, w: Tensor, g: ConvGeometry): Tenso
   return dx;
 }
 
-/** Workgroup size and channel blocks for `og4` vec4 slots of output channels (≤ 64 lanes each). */
+/**
+ * Invocations per workgroup of the broadcast and depthwise kernels: one llvmpipe SIMD coroutine
+ * (8 lanes). These kernels share nothing between invocations (no workgroup memory, no barrier), so
+ * more, smaller workgroups do the same work; sizing the workgroup to the channel count (8…64)
+ * only multiplied the pipelines to JIT-compile — an ARBEx-tiny step had 13 fwd_b and 7 wgrad_b
+ * variants, ~1 s of CPU each on an empty shader cache. Bias is a uniform flag for the same reason.
+ */
+const LANES = 8;
+
+/** Workgroup size and channel blocks for `og4` vec4 slots of output channels. */
 function lanes(og4: number): { wg: number; cblocks: number } {
-  const cblocks = Math.ceil(og4 / 64);
-  return { wg: Math.min(64, Math.ceil(og4 / cblocks / 8) * 8), cblocks };
+  return { wg: LANES, cblocks: Math.ceil(og4 / LANES) };
 }
 
 /**
@@ -309,8 +317,8 @@ export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, force
 
 // ---- depthwise kernels -----------------------------------------------------------------------
 
-function dwParams(g: VirtualConv): Params {
-  return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw).u32(g.dh, g.dw, 0, 0);
+function dwParams(g: VirtualConv, hasBias = false): Params {
+  return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw).u32(g.dh, g.dw, hasBias ? 1 : 0, 0);
 }
 
 /** Output rows per fwd_t invocation and the longest input span it may read (shader consts T, SMAX). */
@@ -325,11 +333,11 @@ const DW_SPAN_MAX = 16;
 function depthwiseBlocked(src: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bias?: Tensor): Tensor {
   const y = new Tensor([v.n, v.c, v.ho, v.wo], 'f32');
   const blocks = Math.ceil(v.wo / 4) * Math.ceil(v.ho / DW_T);
-  const wg = Math.min(64, Math.ceil(blocks / 8) * 8);
+  const wg = LANES;
   runtime().dispatch({
     op: flip ? 'conv2d.depthwise.dgrad_t' : 'conv2d.depthwise.fwd_t', shader: 'depthwise', entry: 'fwd_t',
-    constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg, FLIP: flip ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
-    params: dwParams(v), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg, FLIP: flip ? 1 : 0 },
+    params: dwParams(v, !!bias), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: grid(v.n * v.c * Math.ceil(blocks / wg), 1),
   });
   return y;
@@ -341,8 +349,8 @@ export function depthwiseForward(x: Tensor, w: Tensor, g: ConvGeometry, bias?: T
   if (dwBlockedFits(g)) return depthwiseBlocked(x, w, g, false, bias);
   const y = new Tensor([g.n, g.c, g.ho, g.wo], 'f32');
   runtime().dispatch({
-    op: 'conv2d.depthwise', shader: 'depthwise', entry: 'fwd', constants: { HAS_BIAS: bias ? 1 : 0 },
-    params: dwParams(g), buffers: [x.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    op: 'conv2d.depthwise', shader: 'depthwise', entry: 'fwd',
+    params: dwParams(g, !!bias), buffers: [x.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: grid(g.n * g.c * g.ho * Math.ceil(g.wo / 4), 256),
   });
   return y;
@@ -373,7 +381,7 @@ const DW_KK_MAX = 25;
  */
 function depthwiseWgradBlocked(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
   const blocks = Math.ceil(g.wo / 4) * Math.ceil(g.ho / DW_T);
-  const wg = Math.min(64, Math.ceil(blocks / 8) * 8);
+  const wg = LANES;
   const part = new Tensor([g.n * blocks, g.c, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.depthwise.wgrad_t', shader: 'depthwise', entry: 'wgrad_t',

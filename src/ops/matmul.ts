@@ -71,8 +71,8 @@ function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchSha
   if (tiles > maxWg || batch > maxWg) throw new ShapeError(`matmul: [${M}x${K}]·[${K}x${N}] × batch ${batch} exceeds the dispatch limit`);
   runtime().dispatch({
     op: 'matmul', shader: 'matmul', entry,
-    constants: { HAS_BIAS: bias ? 1 : 0, WG: wg },
-    params: new Params().u32(M, N, K, batch, sam, sak, sbk, sbn, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, tilesN, 0),
+    constants: { WG: wg },
+    params: new Params().u32(M, N, K, batch, sam, sak, sbk, sbn, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, tilesN, bias ? 1 : 0),
     buffers: [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [tiles, batch],
   });

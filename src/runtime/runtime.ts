@@ -10,6 +10,7 @@ import { BufferPool, type PoolLimits, type PoolStats } from './pool.js';
 import { GpuError } from './errors.js';
 import { PipelineWarmer, type WarmSpec } from './warmup.js';
 import { shaderCode, specialise } from './specialise.js';
+import { GpuProfiler, type ProfileRow } from './profiler.js';
 import type { Params } from './params.js';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -215,13 +216,18 @@ export class Runtime {
     });
     if (this.debugErrors) this.device.pushErrorScope('validation');
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    if (!this.pass) {
+    if (this.profiler) {
+      this.endPass();
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.profiler.beginPass(this.encoder, spec.op, Runtime.key(spec));
+    } else if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.endPass();
     if (this.debugErrors) {
       const op = spec.op;
       void this.device.popErrorScope().then((err) => {
@@ -363,11 +369,36 @@ export class Runtime {
       this.uniformUsed = 0;
     }
     if (this.encoder) {
+      this.profiler?.resolve(this.encoder);
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
     }
     this.inBatch = 0;
     this.pool.onSubmitted();
+  }
+
+  private profiler: GpuProfiler | null = null;
+
+  /**
+   * Device time per op (or per pipeline, `by: 'pipeline'`) while `fn` runs (timestamp queries,
+   * each dispatch in a pass of its own): rows sorted by time, largest first. Needs the
+   * 'timestamp-query' feature.
+   */
+  async profile(fn: () => void | Promise<void>, opts: { by?: 'op' | 'pipeline' } = {}): Promise<ProfileRow[]> {
+    if (!this.features.has('timestamp-query')) throw new GpuError("Runtime.profile: this adapter has no 'timestamp-query' feature");
+    if (this.profiler) throw new GpuError('Runtime.profile: already profiling');
+    this.flush();
+    const profiler = new GpuProfiler(this.device, this.maxDispatchesPerSubmit, opts.by);
+    this.profiler = profiler;
+    try {
+      await fn();
+      this.flush();
+    } finally {
+      this.profiler = null;
+    }
+    const rows = await profiler.report();
+    profiler.destroy();
+    return rows;
   }
 
   /** Waits until the GPU has finished all submitted work; surfaces GPU errors. */
