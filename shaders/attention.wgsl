@@ -1,7 +1,8 @@
 // attention.wgsl — fused multi-head attention, forward and backward (FlashAttention-2 scheme).
 //
 //   S = scale · Q·Kᵀ + bias[h],  P = softmax_rows(S),  O = P·V
-//   q: [B, H, Lq, DH], k, v: [B, H, Lk, DH], bias: [H, Lq, Lk] (broadcast over B), o: [B, H, Lq, DH]
+//   q: [B, H, Lq, dh], k, v: [B, H, Lk, dh], bias: [H, Lq, Lk] (broadcast over B), o: [B, H, Lq, dh]
+//   (dh, the bias flag and the chunk count dv are uniforms; DH4 = dh % 4 == 0 is an override)
 //
 // Layout (all entries): NO workgroup memory and no barriers. Each invocation owns R rows (query
 // rows in forward/bwd_dq, key rows in bwd_dkv) and keeps them in registers; the other operand is
@@ -29,19 +30,18 @@
 // them unrolled a pipeline took 20–48 s of CPU to compile); the row loops (R, an override) unroll.
 // Every row/column count (Lq ≠ Lk, primes, 1) is handled: streamed indices are clamped to a valid
 // row and masked, out-of-range owned rows clamp their loads and skip their stores.
-// Limits: DH ≤ 128, R = MAXR (register arrays of MAXR·MAXV vec4, sizes written in per pipeline); any DH (non-multiples of 4 are
+// Limits: head dim p.dh ≤ 4·MAXV ≤ 128, R = MAXR (register arrays of MAXR·MAXV vec4, sizes written in
+// per pipeline); any head dim (non-multiples of 4 are
 // zero-padded in registers); B·H on a 2-D grid.
 // Storage buffers per entry: forward 6, bwd_pre 4, bwd_dq 8, bwd_dkv 8 (needs the default limit 8,
 // so compatibility-mode adapters with 4 cannot run the backward).
 
-override DH: u32 = 32u;
-override HAS_BIAS: bool = false;
+override DH4: bool = true;  // head dim a multiple of 4: whole-vec4 loads
 override DBIAS: bool = false;
 override R: u32 = 8u;      // rows owned per invocation (host: ≤ MAXR)
 override WGF: u32 = 8u;    // invocations per workgroup
-override DV: u32 = (DH + 3u) / 4u;   // vec4 chunks per row
 // Register-block sizes, written into the source per pipeline by the host (array sizes must be
-// const-expressions; see src/runtime/specialise.ts): MAXR = R, MAXV = DV.
+// const-expressions; see src/runtime/specialise.ts): MAXR = R, MAXV ≥ dv.
 const MAXV: u32 = 32u; // @specialised
 const MAXR: u32 = 8u; // @specialised
 const WG: u32 = 64u;       // bwd_pre
@@ -52,9 +52,9 @@ struct Params {
   Lq: u32,
   Lk: u32,
   scale: f32,
+  dh: u32,        // head dim (a uniform: one pipeline serves every head size up to 4·MAXV)
   dv: u32,        // vec4 chunks per row, a uniform so the JIT keeps the chunk loops rolled
-  _pad1: u32,
-  _pad2: u32,
+  has_bias: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -78,43 +78,43 @@ struct Params {
 
 const NEG_BIG: f32 = -3.0e38;
 
-// 4 consecutive head-dim values of row `row` starting at 4c, zero beyond DH.
+// 4 consecutive head-dim values of row `row` starting at 4c, zero beyond dh.
 fn ld_q(row: u32, c: u32) -> vec4<f32> {
-  let d = row * DH + 4u * c;
-  if (DH % 4u == 0u) { return vec4<f32>(q_[d], q_[d + 1u], q_[d + 2u], q_[d + 3u]); }
+  let d = row * p.dh + 4u * c;
+  if (DH4) { return vec4<f32>(q_[d], q_[d + 1u], q_[d + 2u], q_[d + 3u]); }
   var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = q_[d + t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = q_[d + t]; } }
   return r;
 }
 fn ld_k(row: u32, c: u32) -> vec4<f32> {
-  let d = row * DH + 4u * c;
-  if (DH % 4u == 0u) { return vec4<f32>(k_[d], k_[d + 1u], k_[d + 2u], k_[d + 3u]); }
+  let d = row * p.dh + 4u * c;
+  if (DH4) { return vec4<f32>(k_[d], k_[d + 1u], k_[d + 2u], k_[d + 3u]); }
   var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = k_[d + t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = k_[d + t]; } }
   return r;
 }
 fn ld_v(row: u32, c: u32) -> vec4<f32> {
-  let d = row * DH + 4u * c;
-  if (DH % 4u == 0u) { return vec4<f32>(v_[d], v_[d + 1u], v_[d + 2u], v_[d + 3u]); }
+  let d = row * p.dh + 4u * c;
+  if (DH4) { return vec4<f32>(v_[d], v_[d + 1u], v_[d + 2u], v_[d + 3u]); }
   var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = v_[d + t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = v_[d + t]; } }
   return r;
 }
 fn ld_do(row: u32, c: u32) -> vec4<f32> {
-  let d = row * DH + 4u * c;
-  if (DH % 4u == 0u) { return vec4<f32>(do_[d], do_[d + 1u], do_[d + 2u], do_[d + 3u]); }
+  let d = row * p.dh + 4u * c;
+  if (DH4) { return vec4<f32>(do_[d], do_[d + 1u], do_[d + 2u], do_[d + 3u]); }
   var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { r[t] = do_[d + t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = do_[d + t]; } }
   return r;
 }
 fn st_o(row: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { o_[row * DH + 4u * c + t] = val[t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { o_[row * p.dh + 4u * c + t] = val[t]; } }
 }
 fn st_out1(row: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { out1[row * DH + 4u * c + t] = val[t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { out1[row * p.dh + 4u * c + t] = val[t]; } }
 }
 fn st_out2(row: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < DH) { out2[row * DH + 4u * c + t] = val[t]; } }
+  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { out2[row * p.dh + 4u * c + t] = val[t]; } }
 }
 
 fn bh_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -141,8 +141,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   for (var r = 0u; r < R; r++) {
     let ir = min(i0 + r, p.Lq - 1u);
     for (var c = 0u; c < p.dv; c++) {
-      q[r * DV + c] = ld_q(bh * p.Lq + ir, c) * p.scale;
-      o[r * DV + c] = vec4<f32>(0.0);
+      q[r * MAXV + c] = ld_q(bh * p.Lq + ir, c) * p.scale;
+      o[r * MAXV + c] = vec4<f32>(0.0);
     }
     m[r] = NEG_BIG;
     l[r] = 0.0;
@@ -158,7 +158,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       let k2 = ld_k(kb + jj.z, c);
       let k3 = ld_k(kb + jj.w, c);
       for (var r = 0u; r < R; r++) {
-        let qc = q[r * DV + c];
+        let qc = q[r * MAXV + c];
         s[r] += vec4<f32>(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
       }
     }
@@ -166,7 +166,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     var al: array<f32, MAXR>;
     for (var r = 0u; r < R; r++) {
       var sv = s[r];
-      if (HAS_BIAS) { sv += bias4(h, min(i0 + r, p.Lq - 1u), jj); }
+      if (p.has_bias != 0u) { sv += bias4(h, min(i0 + r, p.Lq - 1u), jj); }
       sv = select(vec4<f32>(NEG_BIG), sv, valid);
       let mx = max(m[r], max(max(sv.x, sv.y), max(sv.z, sv.w)));
       al[r] = exp(m[r] - mx);
@@ -182,8 +182,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       let v3 = ld_v(kb + jj.w, c);
       for (var r = 0u; r < R; r++) {
         let e = pv[r];
-        let acc = fma(vec4<f32>(e.y), v1, fma(vec4<f32>(e.x), v0, o[r * DV + c] * al[r]));
-        o[r * DV + c] = fma(vec4<f32>(e.w), v3, fma(vec4<f32>(e.z), v2, acc));
+        let acc = fma(vec4<f32>(e.y), v1, fma(vec4<f32>(e.x), v0, o[r * MAXV + c] * al[r]));
+        o[r * MAXV + c] = fma(vec4<f32>(e.w), v3, fma(vec4<f32>(e.z), v2, acc));
       }
     }
   }
@@ -191,7 +191,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let i = i0 + r;
     if (i < p.Lq) {
       let inv = 1.0 / l[r];
-      for (var c = 0u; c < p.dv; c++) { st_o(bh * p.Lq + i, c, o[r * DV + c] * inv); }
+      for (var c = 0u; c < p.dv; c++) { st_o(bh * p.Lq + i, c, o[r * MAXV + c] * inv); }
       lse_[bh * p.Lq + i] = m[r] + log(l[r]);
     }
   }
@@ -203,7 +203,7 @@ fn bwd_pre(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let r = flat_wg(wid, nwg) * WG + li;
   if (r >= p.B * p.H * p.Lq) { return; }
   var acc = 0.0;
-  for (var d = 0u; d < DH; d++) { acc += po_[r * DH + d] * pdo_[r * DH + d]; }
+  for (var d = 0u; d < p.dh; d++) { acc += po_[r * p.dh + d] * pdo_[r * p.dh + d]; }
   pst_[2u * r] = plse_[r];
   pst_[2u * r + 1u] = acc;
 }
@@ -231,9 +231,9 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     for (var r = 0u; r < R; r++) {
       let row = bh * p.Lq + min(i0 + r, p.Lq - 1u);
       for (var c = 0u; c < p.dv; c++) {
-        q[r * DV + c] = ld_q(row, c) * p.scale;
-        g[r * DV + c] = ld_do(row, c);
-        dq[r * DV + c] = vec4<f32>(0.0);
+        q[r * MAXV + c] = ld_q(row, c) * p.scale;
+        g[r * MAXV + c] = ld_do(row, c);
+        dq[r * MAXV + c] = vec4<f32>(0.0);
       }
       lse[r] = st_[2u * row];
       Di[r] = st_[2u * row + 1u];
@@ -257,8 +257,8 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         let v2 = ld_v(kb + jj.z, c);
         let v3 = ld_v(kb + jj.w, c);
         for (var r = 0u; r < R; r++) {
-          let qc = q[r * DV + c];
-          let gc = g[r * DV + c];
+          let qc = q[r * MAXV + c];
+          let gc = g[r * MAXV + c];
           s[r] += vec4<f32>(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
           dp[r] += vec4<f32>(dot(gc, v0), dot(gc, v1), dot(gc, v2), dot(gc, v3));
         }
@@ -267,7 +267,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
       for (var r = 0u; r < R; r++) {
         let i = i0 + r;
         var sv = s[r];
-        if (HAS_BIAS) { sv += bias4(h, min(i, p.Lq - 1u), jj); }
+        if (p.has_bias != 0u) { sv += bias4(h, min(i, p.Lq - 1u), jj); }
         let d = select(vec4<f32>(0.0), exp(sv - vec4<f32>(lse[r])) * (dp[r] - vec4<f32>(Di[r])), valid);
         ds[r] = d;
         if (DBIAS && i < p.Lq) {
@@ -286,15 +286,15 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         let k3 = ld_k(kb + jj.w, c);
         for (var r = 0u; r < R; r++) {
           let d = ds[r];
-          let acc = fma(vec4<f32>(d.y), k1, fma(vec4<f32>(d.x), k0, dq[r * DV + c]));
-          dq[r * DV + c] = fma(vec4<f32>(d.w), k3, fma(vec4<f32>(d.z), k2, acc));
+          let acc = fma(vec4<f32>(d.y), k1, fma(vec4<f32>(d.x), k0, dq[r * MAXV + c]));
+          dq[r * MAXV + c] = fma(vec4<f32>(d.w), k3, fma(vec4<f32>(d.z), k2, acc));
         }
       }
     }
     for (var r = 0u; r < R; r++) {
       let i = i0 + r;
       if (i < p.Lq) {
-        for (var c = 0u; c < p.dv; c++) { st_out1(bh * p.Lq + i, c, dq[r * DV + c] * p.scale); }
+        for (var c = 0u; c < p.dv; c++) { st_out1(bh * p.Lq + i, c, dq[r * MAXV + c] * p.scale); }
       }
     }
   }
@@ -314,10 +314,10 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   for (var r = 0u; r < R; r++) {
     let row = bh * p.Lk + min(j0 + r, p.Lk - 1u);
     for (var c = 0u; c < p.dv; c++) {
-      kr[r * DV + c] = ld_k(row, c);
-      vr[r * DV + c] = ld_v(row, c);
-      dk[r * DV + c] = vec4<f32>(0.0);
-      dv[r * DV + c] = vec4<f32>(0.0);
+      kr[r * MAXV + c] = ld_k(row, c);
+      vr[r * MAXV + c] = ld_v(row, c);
+      dk[r * MAXV + c] = vec4<f32>(0.0);
+      dv[r * MAXV + c] = vec4<f32>(0.0);
     }
   }
   for (var a0 = 0u; a0 < p.Lq; a0 += 4u) {
@@ -339,8 +339,8 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       let g2 = ld_do(qb + ii.z, c);
       let g3 = ld_do(qb + ii.w, c);
       for (var r = 0u; r < R; r++) {
-        let kc = kr[r * DV + c];
-        let vc = vr[r * DV + c];
+        let kc = kr[r * MAXV + c];
+        let vc = vr[r * MAXV + c];
         s[r] += vec4<f32>(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
         dp[r] += vec4<f32>(dot(g0, vc), dot(g1, vc), dot(g2, vc), dot(g3, vc));
       }
@@ -351,7 +351,7 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     var ds: array<vec4<f32>, MAXR>;
     for (var r = 0u; r < R; r++) {
       var sv = s[r] * p.scale;
-      if (HAS_BIAS) {
+      if (p.has_bias != 0u) {
         let jr = min(j0 + r, p.Lk - 1u);
         let bo = h * p.Lq * p.Lk + jr;
         sv += vec4<f32>(bias_[bo + ii.x * p.Lk], bias_[bo + ii.y * p.Lk], bias_[bo + ii.z * p.Lk], bias_[bo + ii.w * p.Lk]);
@@ -372,8 +372,8 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       for (var r = 0u; r < R; r++) {
         let e = pr[r];
         let d = ds[r];
-        dv[r * DV + c] = fma(vec4<f32>(e.w), g3, fma(vec4<f32>(e.z), g2, fma(vec4<f32>(e.y), g1, fma(vec4<f32>(e.x), g0, dv[r * DV + c]))));
-        dk[r * DV + c] = fma(vec4<f32>(d.w), q3, fma(vec4<f32>(d.z), q2, fma(vec4<f32>(d.y), q1, fma(vec4<f32>(d.x), q0, dk[r * DV + c]))));
+        dv[r * MAXV + c] = fma(vec4<f32>(e.w), g3, fma(vec4<f32>(e.z), g2, fma(vec4<f32>(e.y), g1, fma(vec4<f32>(e.x), g0, dv[r * MAXV + c]))));
+        dk[r * MAXV + c] = fma(vec4<f32>(d.w), q3, fma(vec4<f32>(d.z), q2, fma(vec4<f32>(d.y), q1, fma(vec4<f32>(d.x), q0, dk[r * MAXV + c]))));
       }
     }
   }
@@ -381,8 +381,8 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let j = j0 + r;
     if (j < p.Lk) {
       for (var c = 0u; c < p.dv; c++) {
-        st_out1(bh * p.Lk + j, c, dk[r * DV + c] * p.scale);
-        st_out2(bh * p.Lk + j, c, dv[r * DV + c]);
+        st_out1(bh * p.Lk + j, c, dk[r * MAXV + c] * p.scale);
+        st_out2(bh * p.Lk + j, c, dv[r * MAXV + c]);
       }
     }
   }

@@ -23,7 +23,9 @@ const WG = 64;
 /**
  * Rows owned per invocation and invocations per workgroup of the forward/bwd_dq/bwd_dkv entries
  * (overrides R and WGF), and the register-block sizes written into the source (MAXR = R, MAXV =
- * ⌈Dh/4⌉; src/runtime/specialise.ts). Measured on lavapipe (kernels-bench/cold-start.ts for the
+ * ⌈Dh/4⌉ rounded up to a multiple of 8; src/runtime/specialise.ts). The head dim and the bias flag
+ * are uniforms, so head sizes up to 32 with and without bias share one set of pipelines (ARBEx-tiny:
+ * 5 attention pipelines instead of 8). Measured on lavapipe (kernels-bench/cold-start.ts for the
  * JIT cost, CPU time on an empty shader cache; kernels-bench/run.ts for run time):
  * - llvmpipe JIT-compiles a pipeline at its first dispatch. With the head-dim chunk loops unrolled
  *   (DV an override) and register arrays declared at the maximum size, one forward pipeline took
@@ -38,7 +40,8 @@ const WG = 64;
 interface Blocking { R: number; WGF: number; MAXR: number; MAXV: number }
 function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number): Blocking {
   const R = entry === 'forward' ? 8 : 4;
-  return { R, WGF: 8, MAXR: R, MAXV: Math.ceil(Dh / 4) };
+  const dv = Math.ceil(Dh / 4);
+  return { R, WGF: 8, MAXR: R, MAXV: Math.ceil(dv / 8) * 8 };
 }
 
 const MAX_DH = 128;
@@ -80,8 +83,8 @@ function rowGrid(rows: number, bh: number, b: Blocking): [number, number, number
   return [Math.ceil(rows / (b.R * b.WGF)), Math.ceil(bh / z), z];
 }
 
-function params(d: Dims, scale: number): Params {
-  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(Math.ceil(d.Dh / 4), 0, 0);
+function params(d: Dims, scale: number, hasBias = false): Params {
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(d.Dh, Math.ceil(d.Dh / 4), hasBias ? 1 : 0);
 }
 
 /**
@@ -113,8 +116,8 @@ function forward(variant: AttentionVariant, q: Tensor, k: Tensor, v: Tensor, bia
   if (variant === 'tiled') return attentionForwardTiled(q, k, v, bias, o, lse, d, scale);
   runtime().dispatch({
     op: 'attention', shader: 'attention', entry: 'forward',
-    constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, ...blocking('forward', d.Dh) },
-    params: params(d, scale),
+    constants: { DH4: d.Dh % 4 === 0 ? 1 : 0, ...blocking('forward', d.Dh) },
+    params: params(d, scale, !!bias),
     // An absent bias binds q (read-only, never read).
     buffers: [q.buffer, k.buffer, v.buffer, bias?.buffer ?? q.buffer, o.buffer, lse.buffer],
     workgroups: rowGrid(d.Lq, d.B * d.H, blocking('forward', d.Dh)),
@@ -129,7 +132,7 @@ function attentionBackward(
   const rows = d.B * d.H * d.Lq;
   const st = new Tensor([rows, 2], 'f32');
   rt.dispatch({
-    op: 'attention.backward.pre', shader: 'attention', entry: 'bwd_pre', constants: { DH: d.Dh },
+    op: 'attention.backward.pre', shader: 'attention', entry: 'bwd_pre',
     params: params(d, scale),
     buffers: [o.buffer, g.buffer, lse.buffer, st.buffer],
     workgroups: grid(rows, WG),
@@ -143,7 +146,8 @@ function attentionBackward(
     const dk = k.requiresGrad ? r.dk : null, dv = v.requiresGrad ? r.dv : null;
     return bias ? [r.dq, dk, dv, r.db] : [r.dq, dk, dv];
   }
-  const constants = { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, DBIAS: dbias ? 1 : 0, ...blocking('bwd_dq', d.Dh) };
+  const dh4 = d.Dh % 4 === 0 ? 1 : 0;
+  const constants = { DH4: dh4, DBIAS: dbias ? 1 : 0, ...blocking('bwd_dq', d.Dh) };
   const biasBuf = bias?.buffer ?? q.buffer;
   let dq: Tensor | null = null, db: Tensor | null = null;
   if (q.requiresGrad || dbias) {
@@ -151,7 +155,7 @@ function attentionBackward(
     db = dbias ? new Tensor([d.H, d.Lq, d.Lk], 'f32') : null;
     rt.dispatch({
       op: 'attention.backward.dq', shader: 'attention', entry: 'bwd_dq', constants,
-      params: params(d, scale),
+      params: params(d, scale, !!bias),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, db?.buffer ?? rt.placeholder()],
       // With dBias one workgroup covers all batch elements of a head (it owns those dBias rows).
       workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh)),
@@ -166,8 +170,8 @@ function attentionBackward(
     dk = new Tensor(k.shape, 'f32');
     dv = new Tensor(v.shape, 'f32');
     rt.dispatch({
-      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0, ...blocking('bwd_dkv', d.Dh) },
-      params: params(d, scale),
+      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { DH4: dh4, ...blocking('bwd_dkv', d.Dh) },
+      params: params(d, scale, !!bias),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dk.buffer, dv.buffer],
       workgroups: rowGrid(d.Lk, d.B * d.H, blocking('bwd_dkv', d.Dh)),
     });
