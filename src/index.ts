@@ -16,6 +16,7 @@
 export { initEngine, createRuntime, type EngineOptions } from './runtime/device.js';
 /** The installed runtime: `runtime().memory()`, `.trim()`, `.resetPeak()`, `.setPoolLimits()`, `.sync()`. */
 export { runtime, Runtime, type Limits } from './runtime/runtime.js';
+export type { ProfileRow } from './runtime/profiler.js';
 export { DEFAULT_POOL_LIMITS, type PoolLimits, type PoolStats } from './runtime/pool.js';
 /** Kernel variants per adapter, chosen by measurement (see src/runtime/tuner.ts). */
 export {
