@@ -20,7 +20,8 @@
 //      loads, KW per-invocation vec4 loads, KW·Q vec4 FMAs into Q vec4 accumulators.
 //      The stride-1 dgrad runs on fwd_b too: dX = conv(dY, W') with W' the transposed, 180°-rotated
 //      filter (wpack flip=1) and padding d·(k−1) − p (may be negative; every tap is bounds-checked);
-//      strided dgrad likewise over dY zero-interleaved by zinsert (see the end of this file).
+//      strided dgrad likewise, reading dY as if zero-interleaved (input dilation bp.idil: rows
+//      between real rows skipped, columns between masked; nothing materialised).
 //    wpack: W → [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels, zero-padded (flip: W').
 //    ypack: dY → [groups][N·Ho·Wo][⌈Og/4⌉] vec4 of output channels, zero-padded.
 //    wgrad_b: an invocation owns 4 output channels; a workgroup owns one tap × CB = 8 input
@@ -331,7 +332,7 @@ struct BParams {
   o: u32, ho: u32, wo: u32, groups: u32,
   kh: u32, sh: u32, dh: u32, og4: u32,
   ph: i32, pw: i32, cblocks: u32, runs: u32,
-  flip: u32, total: u32, has_bias: u32, _p1: u32,
+  flip: u32, total: u32, has_bias: u32, idil: u32,
 };
 
 @group(0) @binding(0) var<uniform> bp: BParams;
@@ -379,21 +380,29 @@ fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let KK = bp.kh * KW;
   let S = (Q - 1u) * SW + (KW - 1u) * DW + 1u;
   let ix0 = i32(ox0 * SW) - bp.pw;
+  // Input dilation (strided dgrad): the kernel reads X as if zero-interleaved, X[iy, ix] at
+  // (iy·dy, ix·dx) of a [h·dy, w·dx] plane, without materialising the zeros. Rows that fall
+  // between real rows are skipped (uniform per workgroup); columns between are masked.
+  let dily = max(bp.idil & 0xffffu, 1u);
+  let dilx = max(bp.idil >> 16u, 1u);
+  let vh = i32(bp.h * dily);
+  let vw = i32(bp.w * dilx);
   // Column offsets and masks of the span (uniform; the same for every row and channel).
   var ixc: array<u32, SMAX>;
   var mk: array<f32, SMAX>;
   for (var s = 0u; s < S; s++) {
     let ix = ix0 + i32(s);
-    ixc[s] = u32(clamp(ix, 0, i32(bp.w) - 1));
-    mk[s] = select(0.0, 1.0, ix >= 0 && ix < i32(bp.w));
+    let cx = clamp(ix, 0, vw - 1);
+    ixc[s] = u32(cx) / dilx;
+    mk[s] = select(0.0, 1.0, ix >= 0 && ix < vw && u32(cx) % dilx == 0u);
   }
   let xb = (nb * bp.c + g * ci) * HW;
   let wstep = KK * bp.og4;
   var acc: array<vec4<f32>, Q>;
   for (var ky = 0u; ky < bp.kh; ky++) {
     let iy = i32(oy * bp.sh + ky * bp.dh) - bp.ph;
-    if (iy < 0 || iy >= i32(bp.h)) { continue; }
-    var xo = xb + u32(iy) * bp.w;
+    if (iy < 0 || iy >= vh || u32(iy) % dily != 0u) { continue; }
+    var xo = xb + (u32(iy) / dily) * bp.w;
     var wo = g * ci * wstep + ky * KW * bp.og4 + wslot;
     for (var c = 0u; c < ci; c++) {
       var xs: array<f32, SMAX>;
@@ -481,31 +490,5 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     for (var cc = 0u; cc < CB; cc++) {
       if (c0 + cc < ci) { dst[((ob + g * co + ol) * ci + c0 + cc) * KK + tap] = acc[cc][j]; }
     }
-  }
-}
-
-// zinsert: zero-interleaves dY [planes, Ho, Wo] (planes = N·O) into Z [planes, Ho·sh, Wo·SW] with
-// dY[oy, ox] at (oy·sh, ox·SW), so a strided dX becomes the stride-1 fwd_b over Z (flip=1).
-// One invocation per dY element writes its sh × SW block (value + zeros): every Z element is
-// written exactly once, with 2 integer divisions per invocation. bp: h = Ho, w = Wo, sh, total =
-// dY elements. Storage buffers: 2 (wsrc = dY, wdst = Z).
-@compute @workgroup_size(64)
-fn zinsert(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let e = flat_wg(wid, nwg) * 64u + li;
-  if (e >= bp.total) { return; }
-  let t = e / bp.w;
-  let ox = e - t * bp.w;
-  let pl = t / bp.h;
-  let oy = t - pl * bp.h;
-  let wz = bp.w * SW;
-  var base = (pl * bp.h * bp.sh + oy * bp.sh) * wz + ox * SW;
-  let v = wsrc[e];
-  for (var a = 0u; a < bp.sh; a++) {
-    for (var b = 0u; b < SW; b++) {
-      var z = 0.0;
-      if (a == 0u && b == 0u) { z = v; }
-      wdst[base + b] = z;
-    }
-    base += wz;
   }
 }

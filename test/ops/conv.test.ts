@@ -33,9 +33,9 @@ const cases: Case[] = [
   { name: 'padding beyond the kernel (negative dX padding)', x: [2, 3, 5, 6], w: [4, 3, 1, 2], opts: { padding: [1, 2] }, bias: true },
   { name: 'O 260: two blocks of 64 lanes', x: [1, 3, 4, 5], w: [260, 3, 3, 3], opts: { padding: 1 }, bias: true },
   { name: 'groups 3, stride 1', x: [2, 6, 5, 6], w: [9, 2, 3, 3], opts: { groups: 3, padding: 1 }, bias: true },
-  { name: 'stride 5 (span too wide: implicit-GEMM fwd; dX over zero-interleaved dY)', x: [1, 2, 13, 17], w: [3, 2, 3, 3], opts: { stride: 5, padding: 1 } },
+  { name: 'stride 5 (span too wide: implicit-GEMM fwd; dX through input-dilated dY)', x: [1, 2, 13, 17], w: [3, 2, 3, 3], opts: { stride: 5, padding: 1 } },
   { name: 'stride 2, dilation 13 (dX span too wide: implicit-GEMM dgrad)', x: [1, 2, 5, 29], w: [2, 2, 1, 3], opts: { stride: 2, dilation: [1, 13] }, bias: true },
-  { name: 'stride [2, 3], groups 2, ragged (zero-interleaved dX)', x: [2, 4, 10, 11], w: [6, 2, 3, 2], opts: { stride: [2, 3], padding: [1, 0], groups: 2 }, bias: true },
+  { name: 'stride [2, 3], groups 2, ragged (input-dilated dX)', x: [2, 4, 10, 11], w: [6, 2, 3, 2], opts: { stride: [2, 3], padding: [1, 0], groups: 2 }, bias: true },
   { name: 'depthwise s1, ragged 4x4 blocks, batch 3', x: [3, 4, 7, 9], w: [4, 1, 3, 3], opts: { groups: 4, padding: 1 }, bias: true },
   { name: 'depthwise stride 5 (fallback kernels)', x: [1, 2, 11, 12], w: [2, 1, 3, 3], opts: { groups: 2, stride: 5 } },
   { name: 'depthwise 7x5 (35 taps: fallback dW)', x: [1, 2, 9, 8], w: [2, 1, 7, 5], opts: { groups: 2, padding: [3, 2] } },
@@ -105,6 +105,9 @@ describe('ARBEx shapes at batch 1 (sampled elements)', () => {
     ['IR-50 3x3 conv 64→64 @112 (s1 p1)', [1, 64, 112, 112], [64, 64, 3, 3], { padding: 1 }],
     ['IR-50 3x3 conv 64→64 @56 (s1 p1)', [1, 64, 56, 56], [64, 64, 3, 3], { padding: 1 }],
     ['MobileFaceNet depthwise 3x3 @56x56x64 s2', [1, 64, 56, 56], [64, 1, 3, 3], { padding: 1, stride: 2, groups: 64 }],
+    // Strided dX reads dY through an input-dilated view (rows skipped, columns masked).
+    ['strided 3x3 s2 p1 (input-dilated dX), odd sizes', [1, 24, 15, 13], [32, 24, 3, 3], { padding: 1, stride: 2 }],
+    ['stride [3, 2], kernel 3x2, dilation [1, 2]', [2, 6, 17, 12], [5, 6, 3, 2], { stride: [3, 2], padding: [1, 2], dilation: [1, 2] }],
   ];
   for (const [name, xs, ws, opts] of shapes) {
     it(name, async () => {
