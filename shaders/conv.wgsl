@@ -7,7 +7,7 @@
 //
 // Two families of kernels; the host (src/ops/conv.ts) picks per call.
 //
-// 1. Broadcast kernels (fwd_b, wgrad_b; helpers wpack, ypack) — the default. Tuned for
+// 1. Broadcast kernels (fwd_b, wgrad_b; helper wpack) — the default. Tuned for
 //    SIMD-over-invocations adapters (lavapipe runs 8 invocations per CPU vector; a load whose
 //    address is the same in every invocation is one scalar load + broadcast, a per-invocation
 //    address costs a per-lane sequence, barriers are expensive), as in matmul.wgsl: no workgroup
@@ -23,17 +23,16 @@
 //      strided dgrad likewise, reading dY as if zero-interleaved (input dilation bp.idil: rows
 //      between real rows skipped, columns between masked; nothing materialised).
 //    wpack: W → [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels, zero-padded (flip: W').
-//    ypack: dY → [groups][N·Ho·Wo][⌈Og/4⌉] vec4 of output channels, zero-padded.
 //    wgrad_b: an invocation owns 4 output channels; a workgroup owns one tap × CB = 8 input
 //      channels × a chunk of output rows (split-K over rows, grid y; partials [splits, O, Cg, kh, kw]
 //      summed on the host). The valid output range of the tap is computed once, so the pixel loop
-//      has no bounds checks: per pixel 1 per-invocation vec4 load of packed dY, CB broadcast X
-//      loads, CB vec4 FMAs.
+//      has no bounds checks: per pixel 4 per-invocation loads of dY (read in place, NCHW), CB
+//      broadcast X loads, CB vec4 FMAs.
 //    Grid: fwd_b x/y = pixel runs (N·Ho·⌈Wo/Q⌉), z = group · channel blocks; wgrad_b x = tap ·
 //    channel block, y = split, z = group · channel blocks. A channel block is WG invocations
 //    (override; the host uses 8, one llvmpipe SIMD coroutine) of 4 output channels each. KW, SW,
 //    DW are overrides (the span loops unroll); the fwd_b bias is a uniform flag (bp.has_bias).
-//    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3, wpack/ypack 2.
+//    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3 (dY, X, partials), wpack 2.
 // 2. Implicit GEMM with workgroup-memory tiles (fwd, dgrad, wgrad) — fallback for spans wider than
 //    SMAX (fwd, dgrad) and grids over the dispatch limit (wgrad):
 //    fwd:   M = Og (out channels), N = batch·Ho·Wo (pixels), K = Cg·kh·kw.
@@ -430,21 +429,6 @@ fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 
 const CB: u32 = 16u;
 
-@compute @workgroup_size(64)
-fn ypack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let e = flat_wg(wid, nwg) * 64u + li;
-  if (e >= bp.total) { return; }
-  let co = bp.o / bp.groups;
-  let P = bp.ho * bp.wo;
-  let row = bp.og4 * 4u;
-  let j = e % row;
-  let pix = (e / row) % (bp.n * P);
-  let g = e / (row * bp.n * P);
-  var v = 0.0;
-  if (j < co) { v = wsrc[((pix / P) * bp.o + g * co + j) * P + pix % P]; }
-  wdst[e] = v;
-}
-
 @compute @workgroup_size(WG)
 fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let ci = bp.c / bp.groups;
@@ -456,7 +440,6 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let c0 = (wid.x / KK) * CB;
   let g = wid.z / bp.cblocks;
   let slot = (wid.z % bp.cblocks) * WG + li;
-  let wslot = min(slot, bp.og4 - 1u);
   let ky = tap / KW;
   let kx = tap % KW;
   // Output range whose input tap lies inside the plane: iy = oy·sh + offy, ix = ox·SW + offx.
@@ -468,6 +451,11 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let ox_hi = u32(clamp((i32(bp.w) - offx + i32(SW) - 1) / i32(SW), 0, i32(bp.wo)));
   var xoff: array<u32, CB>;
   for (var cc = 0u; cc < CB; cc++) { xoff[cc] = min(c0 + cc, ci - 1u) * HW; }
+  // dY is read in place (NCHW): the invocation's 4 output channels of a pixel are P apart. A
+  // software adapter loads each lane's scalars one by one whatever the layout, so a packed vec4
+  // copy of dY (the former ypack pass) bought nothing and cost a pass over dY.
+  let ol0 = min(slot * 4u, co - 1u);
+  let yoff = vec4<u32>(ol0, min(ol0 + 1u, co - 1u), min(ol0 + 2u, co - 1u), min(ol0 + 3u, co - 1u)) * P;
   let r0 = wid.y * bp.runs;
   let r1 = min(r0 + bp.runs, bp.n * bp.ho);
   var acc: array<vec4<f32>, CB>;
@@ -476,9 +464,10 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     let oy = r % bp.ho;
     if (oy < oy_lo || oy >= oy_hi) { continue; }
     let xrow = (nb * bp.c + g * ci) * HW + u32(i32(oy * bp.sh) + offy) * bp.w;
-    let yrow = (g * bp.n * P + nb * P + oy * bp.wo) * bp.og4 + wslot;
+    let yrow = (nb * bp.o + g * co) * P + oy * bp.wo;
     for (var ox = ox_lo; ox < ox_hi; ox++) {
-      let dyv = wp[yrow + ox * bp.og4];
+      let ya = yrow + ox;
+      let dyv = vec4<f32>(wsrc[ya + yoff.x], wsrc[ya + yoff.y], wsrc[ya + yoff.z], wsrc[ya + yoff.w]);
       let xa = xrow + u32(i32(ox * SW) + offx);
       for (var cc = 0u; cc < CB; cc++) { acc[cc] = fma(vec4<f32>(xin[xa + xoff[cc]]), dyv, acc[cc]); }
     }

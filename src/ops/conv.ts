@@ -242,9 +242,9 @@ function lanes(og4: number): { wg: number; cblocks: number } {
 }
 
 /**
- * dW with the broadcast kernel: dY is first packed to [groups][N·Ho·Wo][⌈Og/4⌉] vec4 (4 output
- * channels of one pixel per load); a workgroup owns one tap × CB input channels × its lanes'
- * output channels and a chunk of output rows (split-K over rows, partial sums summed here).
+ * dW with the broadcast kernel, reading dY in place: a workgroup owns one tap × CB input channels
+ * × its lanes' output channels and a chunk of output rows (split-K over rows, partial sums summed
+ * here).
  */
 function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const ci = g.c / g.groups, KK = g.kh * g.kw;
@@ -258,21 +258,14 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const chunk = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / chunk);
   if (gx > max || g.groups * cblocks > max) return null;
-  const total = g.groups * g.n * g.ho * g.wo * og4 * 4;
-  const packed = new Tensor([total], 'f32');
   const v: VirtualConv = g;
-  runtime().dispatch({
-    op: 'conv2d.ypack', shader: 'conv', entry: 'ypack',
-    params: bParams(v, og4, cblocks, chunk, 0, total), buffers: [dy.buffer, packed.buffer], workgroups: grid(total, 64),
-  });
   const part = new Tensor([nsplit, g.o, ci, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.wgrad_b', shader: 'conv', entry: 'wgrad_b',
     constants: { KW: g.kw, SW: g.sw, DW: g.dw, WG: wg },
-    params: bParams(v, og4, cblocks, chunk, 0, total),
-    buffers: [packed.buffer, x.buffer, part.buffer], workgroups: [gx, nsplit, g.groups * cblocks],
+    params: bParams(v, og4, cblocks, chunk, 0, 0),
+    buffers: [dy.buffer, x.buffer, part.buffer], workgroups: [gx, nsplit, g.groups * cblocks],
   });
-  packed.dispose();
   if (nsplit === 1) {
     const dw = part.view([g.o, ci, g.kh, g.kw]);
     part.dispose();
