@@ -7,9 +7,9 @@
 // Layout (all entries): NO workgroup memory and no barriers. Each invocation owns R rows (query
 // rows in forward/bwd_dq, key rows in bwd_dkv) and keeps them in registers; the other operand is
 // streamed from storage at addresses that depend only on the workgroup id, uniforms and loop
-// counters, so every invocation of the workgroup loads the same element. On lavapipe (llvmpipe
-// runs 8 invocations as one 256-bit SIMD coroutine) such a load is one scalar load + broadcast,
-// while a per-invocation address costs 8 masked loads and workgroup barriers switch coroutines.
+// counters, so every invocation of the workgroup loads the same element (one cache line for the 8
+// lanes of an llvmpipe SIMD coroutine; llvmpipe still issues it lane by lane — see
+// kernels-bench/README.md, "What llvmpipe makes of a kernel"); workgroup barriers switch coroutines.
 // The streamed rows go in micro-blocks of 4 (scores in a vec4, one online-softmax rescale per 4
 // keys); each loaded element is reused R times from registers. Grid (⌈rows / (WGF·R)⌉, B·H).
 //

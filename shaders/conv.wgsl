@@ -9,9 +9,9 @@
 //
 // 1. Broadcast kernels (fwd_b, wgrad_b; helper wpack) — the default. Tuned for
 //    SIMD-over-invocations adapters (lavapipe runs 8 invocations per CPU vector; a load whose
-//    address is the same in every invocation is one scalar load + broadcast, a per-invocation
-//    address costs a per-lane sequence, barriers are expensive), as in matmul.wgsl: no workgroup
-//    memory, no barrier.
+//    address is the same in every invocation hits one cache line, though llvmpipe still issues
+//    it lane by lane — kernels-bench/README.md; barriers are expensive), as in matmul.wgsl: no
+//    workgroup memory, no barrier.
 //    fwd_b: an invocation owns 4 output channels (one vec4 of the packed filter per tap) × a run of
 //      Q = 8 adjacent output pixels of one row; all invocations of a workgroup share the run, so
 //      every X read is a broadcast. Per (input channel, filter row) the run's input span

@@ -1,9 +1,10 @@
 // matmul.wgsl — batched C[b] = op(A[b]) · op(B[b]) (+ bias), f32.
 //
 // Tuned for SIMD-over-invocations adapters (lavapipe/llvmpipe: a workgroup runs as groups of 8
-// invocations in one CPU vector), where a load whose address differs per invocation costs a
-// per-lane loop, a load whose address is the same for every invocation costs one scalar load plus
-// a broadcast, and barriers are expensive. So there is no workgroup memory and no barrier:
+// invocations in one CPU vector), where every storage load whose address is not a compile-time
+// constant is issued lane by lane (kernels-bench/README.md, "What llvmpipe makes of a kernel"), so
+// what pays is lanes sharing cache lines and each loaded value feeding many FMAs, and barriers
+// are expensive. So there is no workgroup memory and no barrier:
 // a workgroup owns R rows × (WG·V·4) columns of C; the R rows are the same for all its
 // invocations, so every A read is a uniform (broadcast) load, and each invocation owns V groups
 // of 4 consecutive columns (strided WG·4 apart, so neighbouring invocations read neighbouring
