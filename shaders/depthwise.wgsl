@@ -8,14 +8,15 @@
 //            (masked at the plane's edges) and every (row, tap) pair that uses a row is applied
 //            from registers: for 3×3 s1, 36 per-invocation loads and 36 vec4 FMAs per 16 outputs
 //            (the previous kernel, 4 outputs per thread: 36 loads per 4 outputs).
-//            FLIP rotates the filter by 180°: the stride-1 dgrad is fwd_t on dY with padding
+//            FLIP rotates the filter by 180°: the dgrad is fwd_t on dY (read through an
+//            input-dilated view when strided: p.idil, nothing materialised) with padding
 //            d·(k−1) − p. KH, KW, SH, SW, DH, DW are overrides so the row/tap loops unroll.
 //   wgrad_t: same blocking; an invocation accumulates Σ dY·X of its block for every tap (kh·kw ≤ 25
 //            vec4 accumulators) and writes per-block partials [N·blocks, C, kh·kw], summed on the
 //            host (replaces a barrier tree per (channel, tap) workgroup: 60 ms → 1 ms at 128×28×28).
 //   Tried: T = 8 (2× slower: spills), T = 2 (same as 4), whole-vec4 row reads when W % 4 == 0
 //   (no faster: the loads are not what limits fwd_t).
-// Fallbacks (spans wider than SMAX, stride > 1 dgrad, > 25 taps wgrad):
+// Fallbacks (spans wider than SMAX, > 25 taps wgrad):
 //   fwd:   one thread per 4 adjacent outputs of a row: Y[n,c,oy,ox] = Σ_{ky,kx} W[c,ky,kx]·X[n,c,oy·sh−ph+ky·dh, ..] (+bias[c]).
 //   dgrad: one thread per input element (gather, no atomics): dX[n,c,iy,ix] = Σ_taps W·dY[n,c,oy,ox]
 //          over taps whose (iy+ph−ky·dh)/sh is an in-range integer.
@@ -29,7 +30,7 @@ struct Params {
   n: u32, c: u32, h: u32, w: u32,
   ho: u32, wo: u32, kh: u32, kw: u32,
   sh: u32, sw: u32, ph: i32, pw: i32,
-  dh: u32, dw: u32, has_bias: u32, _p1: u32,
+  dh: u32, dw: u32, has_bias: u32, idil: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -168,20 +169,28 @@ fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let KK = KH * KW;
   let ix0 = i32(ox0 * SW) - p.pw;
   let iy0 = i32(oy0 * SH) - p.ph;
+  // Input dilation (the strided dgrad): src is read as if zero-interleaved, src[iy, ix] at
+  // (iy·dy, ix·dx) of an [h·dy, w·dx] plane, without materialising the zeros.
+  let dily = max(p.idil & 0xffffu, 1u);
+  let dilx = max(p.idil >> 16u, 1u);
+  let vh = i32(p.h * dily);
+  let vw = i32(p.w * dilx);
   var ixc: array<u32, SMAX>;
   var cok: array<bool, SMAX>;
   for (var s = 0u; s < S; s++) {
     let ix = ix0 + i32(s);
-    ixc[s] = u32(clamp(ix, 0, i32(p.w) - 1));
-    cok[s] = ix >= 0 && ix < i32(p.w);
+    let cx = clamp(ix, 0, vw - 1);
+    ixc[s] = u32(cx) / dilx;
+    cok[s] = ix >= 0 && ix < vw && u32(cx) % dilx == 0u;
   }
   let xb = plane * p.h * p.w;
   let wb = c * KK;
   var acc: array<vec4<f32>, T>;
   for (var r = 0u; r < R; r++) {
     let iy = iy0 + i32(r);
-    let rok = iy >= 0 && iy < i32(p.h);
-    let rb = xb + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w;
+    let cy = clamp(iy, 0, vh - 1);
+    let rok = iy >= 0 && iy < vh && u32(cy) % dily == 0u;
+    let rb = xb + (u32(cy) / dily) * p.w;
     var xs: array<f32, SMAX>;
     for (var s = 0u; s < S; s++) { xs[s] = select(0.0, src[rb + ixc[s]], rok && cok[s]); }
     for (var t = 0u; t < T; t++) {

@@ -308,7 +308,9 @@ export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, force
 // ---- depthwise kernels -----------------------------------------------------------------------
 
 function dwParams(g: VirtualConv, hasBias = false): Params {
-  return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw).u32(g.dh, g.dw, hasBias ? 1 : 0, 0);
+  const dil = g.dilation ?? [1, 1];
+  return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw)
+    .u32(g.dh, g.dw, hasBias ? 1 : 0, dil[0] | (dil[1] << 16));
 }
 
 /** Output rows per fwd_t invocation and the longest input span it may read (shader consts T, SMAX). */
@@ -347,9 +349,12 @@ export function depthwiseForward(x: Tensor, w: Tensor, g: ConvGeometry, bias?: T
 }
 
 export function depthwiseBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
-  if (g.sh === 1 && g.sw === 1) {
+  // dX is the stride-1 depthwise conv, with the rotated filter, of dY — zero-interleaved when
+  // strided, which the blocked kernel reads through an input-dilated view (nothing materialised).
+  if (g.sh < 1 << 16 && g.sw < 1 << 16) {
     const v: VirtualConv = {
-      ...g, h: g.ho, w: g.wo, ho: g.h, wo: g.w, ph: g.dh * (g.kh - 1) - g.ph, pw: g.dw * (g.kw - 1) - g.pw,
+      ...g, h: g.ho, w: g.wo, ho: g.h, wo: g.w, sh: 1, sw: 1, ph: g.dh * (g.kh - 1) - g.ph, pw: g.dw * (g.kw - 1) - g.pw,
+      dilation: [g.sh, g.sw],
     };
     if (dwBlockedFits(v)) return depthwiseBlocked(dy, w, v, true);
   }
