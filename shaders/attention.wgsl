@@ -18,7 +18,7 @@
 //   Saved for backward: O and the per-row logsumexp lse = m + log(l) ([B, H, Lq]) only.
 // backward (P recomputed as exp(S − lse)):
 //   bwd_pre: one thread per row: st[r] = (lse[r], D[r]) with D = rowsum(dO ∘ O).
-//   bwd_dq:  per query row: dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale · dS·K. With DBIAS the
+//   bwd_dq:  per query row: dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale · dS·K. With p.dbias the
 //            invocation also loops over the batch and owns rows of
 //              dBias[h, i, :] = Σ_b dS[b, h, i, :]  (exclusive ownership: no float atomics).
 //   bwd_dkv: per key row: dV = Pᵀ·dO, dK = scale · dSᵀ·Q, query rows streamed.
@@ -37,7 +37,6 @@
 // so compatibility-mode adapters with 4 cannot run the backward).
 
 override DH4: bool = true;  // head dim a multiple of 4: whole-vec4 loads
-override DBIAS: bool = false;
 override R: u32 = 8u;      // rows owned per invocation (host: ≤ MAXR)
 override WGF: u32 = 8u;    // invocations per workgroup
 // Register-block sizes, written into the source per pipeline by the host (array sizes must be
@@ -55,6 +54,10 @@ struct Params {
   dh: u32,        // head dim (a uniform: one pipeline serves every head size up to 4·MAXV)
   dv: u32,        // vec4 chunks per row, a uniform so the JIT keeps the chunk loops rolled
   has_bias: u32,
+  dbias: u32,     // bwd_dq: also write dBias (a uniform: one pipeline with and without)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -211,9 +214,10 @@ fn bwd_pre(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WGF)
 fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let yz = bh_index(wid, nwg);
-  // DBIAS: the invocation owns head h of its rows for every batch element (dBias sums over the batch).
+  // p.dbias: the invocation owns head h of its rows for every batch element (dBias sums over the batch).
+  let dbias = p.dbias != 0u;
   var nb = 1u;
-  if (DBIAS) {
+  if (dbias) {
     if (yz >= p.H) { return; }
     nb = p.B;
   } else if (yz >= p.B * p.H) { return; }
@@ -225,7 +229,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var Di: array<f32, MAXR>;
   for (var bi = 0u; bi < nb; bi++) {
     var bh = yz;
-    if (DBIAS) { bh = bi * p.H + yz; }
+    if (dbias) { bh = bi * p.H + yz; }
     let h = bh % p.H;
     let kb = bh * p.Lk;
     for (var r = 0u; r < R; r++) {
@@ -270,7 +274,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         if (p.has_bias != 0u) { sv += bias4(h, min(i, p.Lq - 1u), jj); }
         let d = select(vec4<f32>(0.0), exp(sv - vec4<f32>(lse[r])) * (dp[r] - vec4<f32>(Di[r])), valid);
         ds[r] = d;
-        if (DBIAS && i < p.Lq) {
+        if (dbias && i < p.Lq) {
           let at = (h * p.Lq + i) * p.Lk + j0;
           for (var t = 0u; t < 4u; t++) {
             if (j0 + t < p.Lk) {

@@ -83,8 +83,8 @@ function rowGrid(rows: number, bh: number, b: Blocking): [number, number, number
   return [Math.ceil(rows / (b.R * b.WGF)), Math.ceil(bh / z), z];
 }
 
-function params(d: Dims, scale: number, hasBias = false): Params {
-  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(d.Dh, Math.ceil(d.Dh / 4), hasBias ? 1 : 0);
+function params(d: Dims, scale: number, hasBias = false, dbias = false): Params {
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(d.Dh, Math.ceil(d.Dh / 4), hasBias ? 1 : 0, dbias ? 1 : 0, 0, 0, 0);
 }
 
 /**
@@ -147,7 +147,7 @@ function attentionBackward(
     return bias ? [r.dq, dk, dv, r.db] : [r.dq, dk, dv];
   }
   const dh4 = d.Dh % 4 === 0 ? 1 : 0;
-  const constants = { DH4: dh4, DBIAS: dbias ? 1 : 0, ...blocking('bwd_dq', d.Dh) };
+  const constants = { DH4: dh4, ...blocking('bwd_dq', d.Dh) };
   const biasBuf = bias?.buffer ?? q.buffer;
   let dq: Tensor | null = null, db: Tensor | null = null;
   if (q.requiresGrad || dbias) {
@@ -155,7 +155,7 @@ function attentionBackward(
     db = dbias ? new Tensor([d.H, d.Lq, d.Lk], 'f32') : null;
     rt.dispatch({
       op: 'attention.backward.dq', shader: 'attention', entry: 'bwd_dq', constants,
-      params: params(d, scale, !!bias),
+      params: params(d, scale, !!bias, dbias),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, db?.buffer ?? rt.placeholder()],
       // With dBias one workgroup covers all batch elements of a head (it owns those dBias rows).
       workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh)),
