@@ -22,8 +22,9 @@
 // M, N, K (including 1 and primes) is correct. K = 0 writes zeros (+ bias).
 // Batch: grid y is the batch; a batch stride of 0 broadcasts that operand.
 // Epilogue: p.has_bias != 0 adds bias[n] (a uniform, so one pipeline serves both). WG (override)
-// is the workgroup size, chosen on the host to fit narrow N. Storage buffers per entry point: 4
-// (a, b, c, bias). Limits: every operand < 2^32 elements; tiles (⌈M/R⌉·⌈N/(4·V·WG)⌉) and batch <= maxComputeWorkgroupsPerDimension.
+// is the workgroup size (the host uses 8: one llvmpipe SIMD coroutine). Storage buffers per entry
+// point: 4 (a, b, c, bias). Limits: every operand < 2^32 elements; tiles (⌈M/R⌉·⌈N/(4·V·WG)⌉) and
+// batch <= maxComputeWorkgroupsPerDimension.
 
 override WG: u32 = 64u;
 

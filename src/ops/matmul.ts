@@ -35,7 +35,10 @@ const COLS_PER_INVOCATION = 8;
  */
 function plan(N: number, K: number, sbk: number, sbn: number): { entry: string; wg: number } {
   const entry = sbn === 1 && N % 4 === 0 ? 'main_nvec' : sbk === 1 && K % 4 === 0 ? 'main_kvec' : 'main';
-  const wg = Math.min(64, Math.max(8, Math.ceil(N / COLS_PER_INVOCATION / 8) * 8));
+  // One llvmpipe SIMD coroutine per workgroup. Invocations share nothing (no workgroup memory),
+  // and every non-constant storage load is issued lane by lane anyway, so narrower workgroups do
+  // the same loads; fitting WG to N (8…64) only multiplied the pipelines to JIT (5 in ARBEx-tiny).
+  const wg = 8;
   return { entry, wg };
 }
 
