@@ -79,7 +79,8 @@ describe('batchNorm (eval) vs float64 reference', () => {
 });
 
 describe('prelu vs float64 reference', () => {
-  const cases: [number[], number][] = [[[2, 3, 4, 5], 3], [[2, 3, 4, 5], 1], [[5, 4], 4], [[7], 1], [[1, 1, 1, 1], 1]];
+  // Channels longer than one 256-thread sweep (the dα walk wraps rows): [3, 2, 17, 13], [600, 3].
+  const cases: [number[], number][] = [[[2, 3, 4, 5], 3], [[2, 3, 4, 5], 1], [[5, 4], 4], [[7], 1], [[1, 1, 1, 1], 1], [[3, 2, 17, 13], 2], [[600, 3], 3]];
   for (const [s, c] of cases) {
     it(`[${s}] alpha [${c}]`, async () => {
       await gradcheck({
