@@ -38,6 +38,10 @@ struct Params {
 
 var<workgroup> red: array<f32, 256>;
 
+fn addr(c: u32, e: u32) -> u32 {
+  return (e / p.inner) * p.c * p.inner + c * p.inner + e % p.inner;
+}
+
 /** Workgroup-wide sum of v; every thread gets the result. */
 fn wg_sum(li: u32, v: f32) -> f32 {
   red[li] = v;
@@ -53,26 +57,14 @@ fn wg_sum(li: u32, v: f32) -> f32 {
 
 fn channel_of(i: u32) -> u32 { return (i / p.inner) % p.c; }
 
-// Walk over the count = N·inner elements of one channel, from element li in steps of 256, with
-// no division per step (a vector integer division is 8 scalar ones on a CPU adapter).
-struct Walk { n: u32, j: u32 };
-fn walk_start(li: u32) -> Walk { return Walk(li / p.inner, li % p.inner); }
-fn walk_addr(w: Walk, c: u32) -> u32 { return (w.n * p.c + c) * p.inner + w.j; }
-fn walk_next(w: Walk) -> Walk {
-  var r = Walk(w.n + 256u / p.inner, w.j + 256u % p.inner);
-  if (r.j >= p.inner) { r.j -= p.inner; r.n += 1u; }
-  return r;
-}
-
 /** Two-pass batch statistics of channel c: (mean, biased variance). */
 fn channel_stats(c: u32, li: u32) -> vec2<f32> {
-  let nn = p.count / p.inner;
   var s = 0.0;
-  for (var w = walk_start(li); w.n < nn; w = walk_next(w)) { s = s + x[walk_addr(w, c)]; }
+  for (var e = li; e < p.count; e += 256u) { s = s + x[addr(c, e)]; }
   let mean = wg_sum(li, s) / f32(p.count);
   var q = 0.0;
-  for (var w = walk_start(li); w.n < nn; w = walk_next(w)) {
-    let d = x[walk_addr(w, c)] - mean;
+  for (var e = li; e < p.count; e += 256u) {
+    let d = x[addr(c, e)] - mean;
     q = fma(d, d, q);
   }
   return vec2<f32>(mean, wg_sum(li, q) / f32(p.count));
@@ -129,9 +121,8 @@ fn bwd_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let mean = stats[c];
   var sg = 0.0;
   var sgx = 0.0;
-  let nn = p.count / p.inner;
-  for (var w = walk_start(li); w.n < nn; w = walk_next(w)) {
-    let a = walk_addr(w, c);
+  for (var e = li; e < p.count; e += 256u) {
+    let a = addr(c, e);
     let g = gy[a];
     sg = sg + g;
     sgx = fma(g, x[a] - mean, sgx);

@@ -40,19 +40,11 @@ fn bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
 fn bwd_alpha(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = flat_wg(wid, nwg);
   if (c >= p.c) { return; }
-  // Elements (n, j) of channel c from li in steps of 256, with no division per step.
   var s = 0.0;
-  var n = li / p.inner;
-  var j = li % p.inner;
-  let dn = 256u / p.inner;
-  let dj = 256u % p.inner;
-  while (n < p.outer) {
-    let a = (n * p.c + c) * p.inner + j;
+  for (var e = li; e < p.outer * p.inner; e += 256u) {
+    let a = (e / p.inner) * p.c * p.inner + c * p.inner + e % p.inner;
     let v = x[a];
     if (v <= 0.0) { s = fma(gy[a], v, s); }
-    n += dn;
-    j += dj;
-    if (j >= p.inner) { j -= p.inner; n += 1u; }
   }
   red[li] = s;
   workgroupBarrier();
