@@ -8,7 +8,7 @@
  *                 kernel (batch-broadcast W, no permutes), bias added by broadcasting;
  *  - 'general':   shaders/conv.wgsl: broadcast kernels (fwd_b: 4 output channels per invocation ×
  *                 a run of 8 pixels shared by the workgroup; dX as fwd_b with the rotated,
- *                 transposed filter (strided: over a zero-interleaved dY); wgrad_b for dW), falling back to the workgroup-memory implicit
+ *                 transposed filter (strided: through an input-dilated view of dY); wgrad_b for dW), falling back to the workgroup-memory implicit
  *                 GEMM where those do not apply (see the shader header).
  * Backward: dX = dgrad(dY, W), dW = wgrad(dY, X), dbias = Σ_{n,y,x} dY.
  */
