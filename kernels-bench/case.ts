@@ -32,6 +32,11 @@ export interface BenchCase {
    * inputs/outputs on the GPU and synchronises). A case written as `(ort: unknown) => ...` still fits.
    */
   ort?: (ort: OrtModule) => Promise<PeerRun>;
+  /**
+   * PyTorch on the CPU (Debian python3-torch): the request kernels-bench/cpu/torch_server.py
+   * runs for one iteration — the CPU limit next to the GPU peers.
+   */
+  torch?: Record<string, unknown>;
   /** false leaves a slow case out of `--quick` (which otherwise runs every case, with fewer rounds). */
   quick?: boolean;
   /** Caveats printed with the results, e.g. "ort: includes host upload". */

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --json] [--filter <substr>] [--quick] [--rounds N]`
+ * `npm run bench [-- --json] [--filter <substr>] [--quick] [--rounds N] [--no-torch]`
  *
- * Loads every kernels-bench/cases/*.ts and runs each case for our engine, tfjs-backend-webgpu and
- * onnxruntime-node's WebGPU EP, interleaved round by round (ours, tfjs, ort, ours, ...), and
+ * Loads every kernels-bench/cases/*.ts and runs each case for our engine, tfjs-backend-webgpu,
+ * onnxruntime-node's WebGPU EP and (where a case has a request for it and python3-torch is
+ * installed) PyTorch on the CPU, interleaved round by round (ours, tfjs, ort, torch, ours, ...), and
  * reports median GFLOP/s and GB/s per implementation, plus the device's copy bandwidth as the
  * memory roofline. A peer that is missing or fails is reported and skipped.
  */
@@ -13,24 +14,28 @@ import { initNodeEngine, dawnGpu } from '../src/runtime/device-node.js';
 import type { BenchCase, PeerRun } from './case.js';
 import { loadOrt, loadTfjs, type Loaded, type OrtModule, type TfjsModule } from './peers.js';
 import { GpuTimer, copyBandwidth, median, timeOurs, timeWall, type Sample } from './timing.js';
+import { loadTorch, type TorchPeer } from './cpu/torch-peer.js';
 
 interface Options {
   json: boolean;
+  /** Leave out the PyTorch-CPU column. */
+  noTorch: boolean;
   filter: string | null;
   quick: boolean;
   rounds: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, filter: null, quick: false, rounds: 0 };
+  const o: Options = { json: false, noTorch: false, filter: null, quick: false, rounds: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') o.json = true;
     else if (a === '--quick') o.quick = true;
+    else if (a === '--no-torch') o.noTorch = true;
     else if (a === '--filter') o.filter = argv[++i] ?? '';
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--json] [--filter <substr>] [--quick] [--rounds N]');
+      console.log('usage: npm run bench -- [--json] [--filter <substr>] [--quick] [--rounds N] [--no-torch]');
       process.exit(0);
     } else throw new Error(`unknown argument '${a}' (try --help)`);
   }
@@ -38,8 +43,8 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-type Impl = 'ours' | 'tfjs' | 'ort';
-const IMPLS: Impl[] = ['ours', 'tfjs', 'ort'];
+type Impl = 'ours' | 'tfjs' | 'ort' | 'torch';
+const IMPLS: Impl[] = ['ours', 'tfjs', 'ort', 'torch'];
 
 interface Result {
   c: BenchCase;
@@ -64,8 +69,8 @@ async function loadCases(log: (s: string) => void): Promise<BenchCase[]> {
   return out;
 }
 
-async function benchCase(c: BenchCase, o: Options, peers: { tfjs: TfjsModule | null; ort: OrtModule | null }, timer: GpuTimer | null): Promise<Result> {
-  const res: Result = { c, samples: { ours: [], tfjs: [], ort: [] }, errors: {} };
+async function benchCase(c: BenchCase, o: Options, peers: { tfjs: TfjsModule | null; ort: OrtModule | null; torch: TorchPeer | null }, timer: GpuTimer | null): Promise<Result> {
+  const res: Result = { c, samples: { ours: [], tfjs: [], ort: [], torch: [] }, errors: {} };
   const runs: Partial<Record<Impl, PeerRun>> = {};
   const reps: Partial<Record<Impl, number>> = {};
   const target = o.quick ? 0.12 : 0.3; // seconds per timed sample
@@ -73,6 +78,7 @@ async function benchCase(c: BenchCase, o: Options, peers: { tfjs: TfjsModule | n
     ours: c.ours,
     tfjs: c.tfjs && peers.tfjs ? () => c.tfjs!(peers.tfjs!) : null,
     ort: c.ort && peers.ort ? () => c.ort!(peers.ort!) : null,
+    torch: c.torch && peers.torch ? () => peers.torch!.setup(c.torch!) : null,
   };
   const time = (impl: Impl, r: PeerRun, n: number) => (impl === 'ours' ? timeOurs(r, n, timer) : timeWall(r, n));
   for (const impl of IMPLS) {
@@ -145,35 +151,38 @@ async function main(): Promise<void> {
   const selected = all.filter((c) => (!o.filter || `${c.kernel} ${c.shape}`.includes(o.filter)) && !(o.quick && c.quick === false));
   const needTfjs = selected.some((c) => c.tfjs);
   const needOrt = selected.some((c) => c.ort);
+  const needTorch = !o.noTorch && selected.some((c) => c.torch);
   const skipped: Loaded<never> = { ok: false, why: 'not needed by the selected cases' };
   const tfl = needTfjs ? await loadTfjs(gpu) : skipped;
   const orl = needOrt ? await loadOrt() : skipped;
+  const tol = needTorch ? await loadTorch() : skipped;
   log(`tfjs: ${tfl.ok ? tfl.info : `unavailable (${tfl.why})`}`);
   log(`ort:  ${orl.ok ? orl.info : `unavailable (${orl.why})`}`);
+  log(`torch: ${tol.ok ? tol.info : `unavailable (${tol.why})`}`);
 
   const copyBytes = 64 << 20;
   const copyGbs = await copyBandwidth(rt.device, copyBytes, o.quick ? 4 : 8, o.quick ? 3 : 5);
   const roofline = `memory roofline: ${copyGbs.toFixed(2)} GB/s (buffer-to-buffer copy of 64 MiB, read + write bytes)`;
   log(roofline);
   if (o.json) {
-    console.log(JSON.stringify({ kernel: 'copy', shape: '64MiB', ours_gflops: null, tfjs_gflops: null, ort_gflops: null, ours_gbs: round3(copyGbs), adapter: rt.adapterInfo }));
+    console.log(JSON.stringify({ kernel: 'copy', shape: '64MiB', ours_gflops: null, tfjs_gflops: null, ort_gflops: null, torch_gflops: null, ours_gbs: round3(copyGbs), adapter: rt.adapterInfo }));
   }
   if (selected.length === 0) log('no case matches');
 
-  const peers = { tfjs: tfl.ok ? tfl.mod : null, ort: orl.ok ? orl.mod : null };
-  const rows: string[][] = [['kernel', 'shape', 'ours GFLOP/s', 'tfjs', 'ort', 'ours/tfjs', 'ours/ort', 'ours GB/s', 'ours ms', 'tfjs ms', 'ort ms']];
+  const peers = { tfjs: tfl.ok ? tfl.mod : null, ort: orl.ok ? orl.mod : null, torch: tol.ok ? tol.mod : null };
+  const rows: string[][] = [['kernel', 'shape', 'ours GFLOP/s', 'tfjs', 'ort', 'torch cpu', 'ours/tfjs', 'ours/ort', 'ours/torch', 'ours GB/s', 'ours ms', 'tfjs ms', 'ort ms', 'torch ms']];
   const notes: string[] = [];
   for (const c of selected) {
     const r = await benchCase(c, o, peers, timer);
-    const [ours, tf, ort] = IMPLS.map((i) => rates(r, i)) as [ReturnType<typeof rates>, ReturnType<typeof rates>, ReturnType<typeof rates>];
+    const [ours, tf, ort, pt] = IMPLS.map((i) => rates(r, i)) as [ReturnType<typeof rates>, ReturnType<typeof rates>, ReturnType<typeof rates>, ReturnType<typeof rates>];
     for (const [impl, e] of Object.entries(r.errors)) notes.push(`${c.kernel} ${c.shape}: ${impl} failed: ${e}`);
     if (c.note) notes.push(`${c.kernel} ${c.shape}: ${c.note}`);
     if (o.json) {
       console.log(JSON.stringify({
         kernel: c.kernel, shape: c.shape,
-        ours_gflops: round3(ours.gflops), tfjs_gflops: round3(tf.gflops), ort_gflops: round3(ort.gflops),
+        ours_gflops: round3(ours.gflops), tfjs_gflops: round3(tf.gflops), ort_gflops: round3(ort.gflops), torch_gflops: round3(pt.gflops),
         ours_gbs: round3(ours.gbs), tfjs_gbs: round3(tf.gbs), ort_gbs: round3(ort.gbs),
-        ours_ms: round3(ours.ms), tfjs_ms: round3(tf.ms), ort_ms: round3(ort.ms), ours_wall_ms: round3(ours.wallMs),
+        ours_ms: round3(ours.ms), tfjs_ms: round3(tf.ms), ort_ms: round3(ort.ms), torch_ms: round3(pt.ms), ours_wall_ms: round3(ours.wallMs),
         ours_timing: timer ? 'timestamp' : 'wall', rounds: o.rounds,
         errors: Object.keys(r.errors).length ? r.errors : undefined,
       }));
@@ -181,9 +190,9 @@ async function main(): Promise<void> {
       const useRate = c.flops ? 'gflops' : 'gbs';
       rows.push([
         c.kernel, c.shape,
-        fmt(c.flops ? ours.gflops : ours.gbs), fmt(tf[useRate]), fmt(ort[useRate]),
-        ratio(ours[useRate], tf[useRate]), ratio(ours[useRate], ort[useRate]),
-        fmt(ours.gbs), fmt(ours.ms, 3), fmt(tf.ms, 3), fmt(ort.ms, 3),
+        fmt(c.flops ? ours.gflops : ours.gbs), fmt(tf[useRate]), fmt(ort[useRate]), fmt(pt[useRate]),
+        ratio(ours[useRate], tf[useRate]), ratio(ours[useRate], ort[useRate]), ratio(ours[useRate], pt[useRate]),
+        fmt(ours.gbs), fmt(ours.ms, 3), fmt(tf.ms, 3), fmt(ort.ms, 3), fmt(pt.ms, 3),
       ]);
       if (!c.flops) notes.push(`${c.kernel} ${c.shape}: rates are GB/s (no flop count)`);
       console.log(`  done: ${c.kernel} ${c.shape}`);
@@ -195,6 +204,7 @@ async function main(): Promise<void> {
   } else {
     for (const n of notes) console.error(`note: ${n}`);
   }
+  peers.torch?.close();
   // Native peers (ORT's Dawn) may keep the event loop alive; results are complete here.
   process.exit(0);
 }

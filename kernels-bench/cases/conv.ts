@@ -45,6 +45,7 @@ function convCase(s: ConvShape): BenchCase {
     kernel: s.kernel,
     shape: `${s.n}x${s.c}x${s.h}x${s.w} → ${s.o}, ${s.k}x${s.k} s${s.stride} p${s.pad}`,
     flops: s.backward ? 3 * fwdFlops : fwdFlops,
+    torch: { kind: 'conv', x: xShape, w: wShape, stride: s.stride, pad: s.pad, groups: s.depthwise ? s.c : 1, backward: !!s.backward },
     bytes: 4 * (size(xShape) + size(wShape) + size(yShape)) * (s.backward ? 3 : 1),
     quick: s.quick,
     async ours() {

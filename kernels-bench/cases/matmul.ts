@@ -43,6 +43,7 @@ function matmulCase(s: MatmulShape): BenchCase {
     flops: 2 * batch * s.m * s.n * s.k,
     bytes: 4 * (count(aShape) + count(bShape) + count(cShape)),
     quick: s.quick,
+    torch: { kind: 'matmul', a: aShape, b: bShape, transB },
     async ours() {
       const a = E.tensor(aData, aShape);
       const b = E.tensor(bData, bShape);

@@ -1,7 +1,9 @@
 """PyTorch CPU side of kernels-bench/cpu/cpu-limit.ts: reads one JSON request per line on stdin,
-runs that case `reps` times and answers the median milliseconds as one JSON line.
+runs that case `reps` times and answers the median milliseconds as one JSON line. Used by
+kernels-bench/cpu/cpu-limit.ts and, as the "torch" column, by kernels-bench/run.ts.
 
-Requests: {"kind": "matmul", "a": [...shape], "b": [...shape]} or
+Requests: {"kind": "matmul", "a": [...shape], "b": [...shape], "transB": bool} (b is [.., n, k]
+when transB) or
 {"kind": "conv", "x": [n, c, h, w], "w": [o, c/groups, k, k], "stride": s, "pad": p,
  "groups": g, "backward": bool}. Threads: torch.set_num_threads(THREADS env, default 2).
 """
@@ -24,7 +26,10 @@ def make(req):
         return cache[key]
     if req["kind"] == "matmul":
         a, b = torch.randn(*req["a"]), torch.randn(*req["b"])
-        fn = lambda: torch.matmul(a, b)
+        if req.get("transB", False):
+            fn = lambda: torch.matmul(a, b.transpose(-1, -2))
+        else:
+            fn = lambda: torch.matmul(a, b)
     else:
         back = req.get("backward", False)
         x = torch.randn(*req["x"], requires_grad=back)
