@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The demo recipe, chosen by measurement (README, "ARBEx-tiny on the synthetic faces"): no
-# augmentation (the released 'heavy' set costs this 48-px model 20+ points), anchors on the
-# sphere with the bounded margin loss (the released euclidean form collapses training as τ → 1),
-# and an NLL on the primary p next to the corrected p̂. `arbex train` alone keeps the released
-# choices; any flag here can be overridden by passing it again.
+# The demo recipe, chosen by measurement (README, "ARBEx-tiny on the synthetic faces" and "The
+# demo recipe, measured"): no augmentation (the released 'heavy' set costs this 48-px model 20+
+# points), anchors on the sphere with the bounded margin loss (the released euclidean form
+# collapses training as τ → 1), an NLL on the primary p next to the corrected p̂, and — the change
+# that bought most — twice the faces (5,600 × 4 epochs = 22,400 images seen instead of 14,000;
+# ~11 min of training at ~35 img/s), with a per-step cosine schedule after a 50-step warm-up and
+# the flattened-token readout (tiny option; --readout cls is the released CLS token).
+# `arbex train` alone keeps the released choices; any flag here can be overridden by passing it again.
 node bin/arbex.mjs train --config tiny --out runs/tiny \
-  --augment none --anchor-space sphere --anchor-loss margin --lambda-primary 1 "$@"
+  --augment none --anchor-space sphere --anchor-loss margin --lambda-primary 1 \
+  --train-size 5600 --epochs 4 --schedule cosine --warmup 50 --readout flatten "$@"

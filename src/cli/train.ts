@@ -16,7 +16,8 @@ const SPEC: Record<string, FlagSpec> = {
   optimizer: { type: 'string', help: 'adam (default) | adamw | sam' },
   lr: { type: 'list', help: 'learning rate: one value for all groups, or group=value (backbone, head, anchors, attention); repeatable' },
   'weight-decay': { type: 'number', help: 'weight decay (default 0)' },
-  schedule: { type: 'string', help: 'plateau (default, factor 0.5) | exponential (0.98/epoch) | none' },
+  schedule: { type: 'string', help: 'plateau (default, factor 0.5) | exponential (0.98/epoch) | cosine (per step, to 0 at the end) | none' },
+  warmup: { type: 'number', help: 'linear warm-up steps before the cosine (with --schedule cosine; default 0)' },
   sampler: { type: 'string', help: 'balanced (default: adaptive data refinement) | shuffle' },
   augment: { type: 'string', help: 'heavy (default) | standard | none' },
   'no-reliability': { type: 'boolean', help: 'ablation: train on p without reliability balancing' },
@@ -25,6 +26,7 @@ const SPEC: Record<string, FlagSpec> = {
   'lambda-anchor': { type: 'number', help: 'weight of the anchor loss (default 1)' },
   'lambda-center': { type: 'number', help: 'weight of the center loss (default 1)' },
   'lambda-primary': { type: 'number', help: 'weight of an extra NLL on the primary p (released: 0)' },
+  readout: { type: 'string', help: 'how the ViT hands over the embedding: cls (released) | flatten (all patch tokens → linear); default from the config' },
   'anchor-space': { type: 'string', help: 'euclidean (released) | sphere (normalised, bounded distances); default from the config' },
   prior: { type: 'string', help: 'synthetic class prior: uniform | raf | fer2013 | affectnet | longtail:RHO' },
   noise: { type: 'string', help: 'synthetic label noise: none | symmetric:R | asymmetric:R | intensity:R' },
@@ -89,6 +91,7 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
   }
   const config = f.init && !f.config && !String(f.init).endsWith('.safetensors') ? initConfig(f.init as string) : loadConfig(f.config as string | undefined);
   if (f.scope) config.head.attentionScope = oneOf(f.scope, ['batch', 'sample'] as const, 'scope', 'sample');
+  if (f.readout) config.vit.readout = oneOf(f.readout, ['cls', 'flatten'] as const, 'readout', 'cls');
   if (f['anchor-space']) config.head.anchorSpace = oneOf(f['anchor-space'], ['euclidean', 'sphere'] as const, 'anchor-space', 'euclidean');
   const synth: TrainJobOptions['data']['synth'] = {};
   if (f.prior) synth.prior = parsePrior(f.prior as string);
@@ -105,6 +108,12 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
   for (const k of ['lambda-anchor', 'lambda-center', 'lambda-primary'] as const) {
     const v = f[k] as number | undefined;
     if (v !== undefined && !(v >= 0)) throw new UsageError(`--${k} ${v}: expected a weight >= 0`);
+  }
+  const schedule = oneOf(f.schedule, ['plateau', 'exponential', 'cosine', 'none'] as const, 'schedule', 'plateau');
+  if (f.warmup !== undefined) {
+    const w = f.warmup as number;
+    if (schedule !== 'cosine') throw new UsageError(`--warmup ${w}: only with --schedule cosine`);
+    if (!(Number.isInteger(w) && w >= 0)) throw new UsageError(`--warmup ${w}: expected an integer number of steps >= 0`);
   }
   if (!(Number.isInteger(batch) && batch >= 2)) throw new UsageError(`--batch ${batch}: expected an integer >= 2 (BatchNorm needs two samples)`);
   return {
@@ -127,7 +136,8 @@ export function jobFromArgs(argv: string[]): TrainJobOptions | null {
       lr: rates(f.lr as string[] | undefined, DEFAULT_JOB.optimizer.lr),
       weightDecay: (f['weight-decay'] as number | undefined) ?? 0,
     },
-    schedule: oneOf(f.schedule, ['plateau', 'exponential', 'none'] as const, 'schedule', 'plateau'),
+    schedule,
+    ...(f.warmup !== undefined ? { warmupSteps: f.warmup as number } : {}),
     sampler: oneOf(f.sampler, ['balanced', 'shuffle'] as const, 'sampler', 'balanced'),
     augment: oneOf(f.augment, ['heavy', 'standard', 'none'] as const, 'augment', 'heavy'),
     seed: (f.seed as number | undefined) ?? 1,

@@ -72,6 +72,14 @@ describe('arbex commands', () => {
     expect(logs.join('\n')).toMatch(/--lambda-primary -1: expected a weight >= 0/);
     expect(await main(['train', '--anchor-space', 'cube'])).toBe(1);
     expect(logs.join('\n')).toMatch(/--anchor-space cube: expected one of euclidean, sphere/);
+    expect(await main(['train', '--schedule', 'linear'])).toBe(1);
+    expect(logs.join('\n')).toMatch(/--schedule linear: expected one of plateau, exponential, cosine, none/);
+    expect(await main(['train', '--warmup', '10'])).toBe(1);
+    expect(logs.join('\n')).toMatch(/--warmup 10: only with --schedule cosine/);
+    expect(await main(['train', '--schedule', 'cosine', '--warmup', '2.5'])).toBe(1);
+    expect(logs.join('\n')).toMatch(/--warmup 2.5: expected an integer number of steps >= 0/);
+    expect(await main(['train', '--readout', 'mean'])).toBe(1);
+    expect(logs.join('\n')).toMatch(/--readout mean: expected one of cls, flatten/);
     expect(await main(['train', '--optimizer', 'lbfgs'])).toBe(1);
     expect(logs.join('\n')).toMatch(/expected one of adam, adamw, sam/);
     expect(await main(['eval', '--checkpoint', join(dir, 'nowhere')])).toBe(1);

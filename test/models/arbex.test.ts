@@ -4,6 +4,9 @@ import { ArbexModel, FeatureExtractor } from '../../src/models/arbex/model.js';
 import { FULL, TINY, DEFAULT_LOSS, resolveConfig } from '../../src/models/arbex/config.js';
 import { summarizeModel } from '../../src/models/arbex/summary.js';
 import { engine } from '../helpers/engine.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+import { nd } from '../reference/nd.js';
+import { VisionTransformer } from '../../src/models/arbex/vit.js';
 import { buildOptimizer, disposeStep, trainStep } from '../../src/train/trainer.js';
 import { prepareTrainingKernels } from '../../src/train/prepare.js';
 
@@ -119,5 +122,65 @@ describe('ARBEx tiny', () => {
     f.dispose();
     expect(() => resolveConfig(structuredClone(TINY), { attention: { windows: [3, 4, 2] } })).toThrow(/window 3 does not tile the 8×8 map/);
     expect(() => resolveConfig(structuredClone(TINY), { nope: 1 })).toThrow(/unknown key 'nope'/);
+    expect(() => resolveConfig(structuredClone(TINY), { vit: { readout: 'mean' } })).toThrow(/vit.readout 'mean' \(expected cls or flatten\)/);
+    expect(() => resolveConfig(structuredClone(TINY), { vit: { depth: 0 } })).toThrow(/vit.depth 0 needs vit.readout flatten/);
+    expect(() => resolveConfig(structuredClone(TINY), { vit: { depth: -1, readout: 'flatten' } })).toThrow(/vit.depth -1/);
+    // The released structure stays the default of both configurations.
+    expect(TINY.vit.readout).toBe('cls');
+    expect(FULL.vit.readout).toBe('cls');
+  });
+
+  it('flatten readout: forward and input gradient of the ViT (depth 0) vs a float64 oracle', async () => {
+    E.manualSeed(6);
+    const [B, N, T] = [2, 3, 4];
+    const cfg = resolveConfig(structuredClone(TINY), { tokenDim: T, vit: { depth: 0, readout: 'flatten' } });
+    const vit = new VisionTransformer(cfg, N);
+    const read = async (t: E.Tensor | null): Promise<number[]> => Array.from(await t!.toArray());
+    const pos = await read(vit.pos), g = await read(vit.norm.weight), beta = await read(vit.norm.bias);
+    const W = await read(vit.flat!.weight), bW = await read(vit.flat!.bias);
+    const W1 = await read(vit.se1.weight), b1 = await read(vit.se1.bias), W2 = await read(vit.se2.weight), b2 = await read(vit.se2.bias);
+    const lin = (w: number[], b: number[], x: number[], o: number): number[] =>
+      Array.from({ length: o }, (_, r) => b[r]! + x.reduce((s, v, c) => s + w[r * x.length + c]! * v, 0));
+    await gradcheck({
+      inputs: [{ shape: [B, N, T] }],
+      engine: ([x]) => vit.forward(x!),
+      reference: ([x]) => {
+        const out = nd([B, T]);
+        for (let b = 0; b < B; b++) {
+          const flat: number[] = [];
+          for (let n = 0; n < N; n++) {
+            // patch token n sits after the CLS token: position n + 1
+            const y = Array.from({ length: T }, (_, t) => x!.data[(b * N + n) * T + t]! + pos[(n + 1) * T + t]!);
+            const mu = y.reduce((s, v) => s + v, 0) / T;
+            const vr = y.reduce((s, v) => s + (v - mu) ** 2, 0) / T;
+            flat.push(...y.map((v, t) => ((v - mu) / Math.sqrt(vr + cfg.vit.eps)) * g[t]! + beta[t]!));
+          }
+          const z = lin(W, bW, flat, T);
+          const gate = lin(W2, b2, lin(W1, b1, z, T).map((v) => Math.max(0, v)), T).map((v) => 1 / (1 + Math.exp(-v)));
+          z.forEach((v, t) => (out.data[b * T + t] = v * gate[t]!));
+        }
+        return out;
+      },
+      fwdTol: 1e-4,
+      gradTol: 2e-3,
+    });
+    vit.dispose();
+  });
+
+  it('flatten readout in the whole model: forward, loss and backward reach every trainable parameter', async () => {
+    E.manualSeed(7);
+    const model = new ArbexModel(resolveConfig(structuredClone(TINY), { vit: { readout: 'flatten' } }));
+    expect(model.features.vit.flat!.weight.shape).toEqual([TINY.tokenDim, 12 * TINY.tokenDim]);
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const loss = E.tidy(() => {
+      const out = model.forward(E.randn([4, 3, TINY.inputSize, TINY.inputSize]), 3);
+      const parts = model.loss(out, labels, 0.5, DEFAULT_LOSS, new Float32Array(7).fill(1));
+      E.backward(parts.total);
+      return parts.total;
+    });
+    expect(Number.isFinite(await loss.item())).toBe(true);
+    const missing = model.namedParameters().filter(([, p]) => p.requiresGrad && !p.grad).map(([n]) => n);
+    expect(missing).toEqual([]);
+    model.dispose();
   });
 });

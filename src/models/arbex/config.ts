@@ -35,7 +35,12 @@ export interface ArbexConfig {
    * unit scale, so at 0.02 every position looks alike and the CLS readout starts as a global
    * average; a unit-scale embedding lets attention tell positions apart from the first step.
    */
-  vit: { depth: number; heads: number; mlpRatio: number; eps: number; dropPath: number; init: number | 'xavier'; posStd: number };
+  /**
+   * readout: how the embedding is read from the tokens — 'cls' (released: the CLS token) or
+   * 'flatten' (all patch tokens flattened → Linear(N·T, T)); both then pass the SE gate.
+   * depth 0 leaves the fusion tokens unmixed (only with the 'flatten' readout).
+   */
+  vit: { depth: number; heads: number; mlpRatio: number; eps: number; dropPath: number; init: number | 'xavier'; posStd: number; readout?: 'cls' | 'flatten' };
   /** Released-code modules that exist (and count as parameters) but are unused in its forward. */
   releasedVestigial: boolean;
   /** Query split of the landmark tokens: standard head split, or the released raw reshape. */
@@ -118,7 +123,7 @@ export const FULL: ArbexConfig = {
   image: { widths: [64, 128, 256], units: [3, 4, 14] },
   attention: { heads: [2, 4, 8], windows: [28, 14, 7], mlpRatio: 4, layerScale: 1e-5, dropPath: [0, 0.125, 0.25] },
   tokenDim: 768,
-  vit: { depth: 2, heads: 8, mlpRatio: 4, eps: 1e-6, dropPath: 0, init: 0.01, posStd: 0.02 },
+  vit: { depth: 2, heads: 8, mlpRatio: 4, eps: 1e-6, dropPath: 0, init: 0.01, posStd: 0.02, readout: 'cls' },
   releasedVestigial: true,
   querySplit: 'heads',
   head: head(),
@@ -143,7 +148,7 @@ export const TINY: ArbexConfig = {
   tokenDim: 96,
   // posStd 1: with the released 0.02 a probe (fusion → ViT CLS → linear, 1400 faces, 3 epochs)
   // reached 27 % training accuracy; at 1.0 it reached 42 % (tokens flattened, no ViT: 56 %).
-  vit: { depth: 1, heads: 4, mlpRatio: 2, eps: 1e-6, dropPath: 0, init: 'xavier', posStd: 1 },
+  vit: { depth: 1, heads: 4, mlpRatio: 2, eps: 1e-6, dropPath: 0, init: 'xavier', posStd: 1, readout: 'cls' },
   releasedVestigial: false,
   querySplit: 'heads',
   // A linear classifier on the embedding: on a few-minute budget the released MLP head (hidden
@@ -210,6 +215,10 @@ export function validateConfig(cfg: ArbexConfig): void {
       throw new Error(`config: landmark tap ${i + 1} has ${cfg.landmark.taps[i]} channels, the image stream ${d}`);
     }
   });
+  const readout = cfg.vit.readout ?? 'cls';
+  if (readout !== 'cls' && readout !== 'flatten') throw new Error(`config: vit.readout '${String(readout)}' (expected cls or flatten)`);
+  if (!(Number.isInteger(cfg.vit.depth) && cfg.vit.depth >= 0)) throw new Error(`config: vit.depth ${cfg.vit.depth} (expected an integer >= 0)`);
+  if (cfg.vit.depth === 0 && readout === 'cls') throw new Error('config: vit.depth 0 needs vit.readout flatten (the CLS token would see no patch)');
   if (cfg.tokenDim % cfg.vit.heads !== 0) throw new Error(`config: token dim ${cfg.tokenDim} not divisible by ${cfg.vit.heads} heads`);
   if (cfg.inputSize < cfg.backboneSize) throw new Error(`config: inputSize ${cfg.inputSize} < backboneSize ${cfg.backboneSize}`);
 }

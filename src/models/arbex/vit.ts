@@ -4,6 +4,8 @@
  * stride-2 conv d2→T; scale 3: a 1×1 conv d3→T — three m3×m3 token sets, concatenated.
  * ViT: CLS + learned position embedding, pre-norm blocks (LN eps 1e-6, MHSA, MLP with GELU),
  * final LN, CLS token, SE gate x ⊙ sigmoid(W2·ReLU(W1·x)) → embedding.
+ * Readout option (`vit.readout`, tiny only): 'flatten' reads the embedding from all patch tokens,
+ * flattened in order, through one Linear(N·T, T) instead of the CLS token (then the same SE gate).
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { zeros } from '../../tensor/create.js';
@@ -130,6 +132,8 @@ export class VisionTransformer extends Module {
   readonly norm: LayerNorm;
   readonly se1: Linear;
   readonly se2: Linear;
+  /** Linear(N·T, T) of the 'flatten' readout (null for the released CLS readout). */
+  readonly flat: Linear | null;
 
   constructor(cfg: ArbexConfig, tokens: number) {
     super();
@@ -145,6 +149,7 @@ export class VisionTransformer extends Module {
     this.norm = this.child('norm', new LayerNorm(T, { eps: v.eps }));
     this.se1 = this.child('se_linear1', linear(T, T));
     this.se2 = this.child('se_linear2', linear(T, T));
+    this.flat = (v.readout ?? 'cls') === 'flatten' ? this.child('readout_flatten', linear(tokens * T, T)) : null;
     if (cfg.releasedVestigial) {
       this.child('patch_embed_proj', new VestigialParams([['weight', [T, cfg.image.widths[2], 1, 1]], ['bias', [T]]]));
       this.child('CON1', new VestigialParams([['weight', [T, cfg.image.widths[2], 1, 1]]]));
@@ -159,8 +164,12 @@ export class VisionTransformer extends Module {
     let x = add(prependToken(this.cls, tokens), this.pos);
     this.blocks.forEach((b, i) => (x = b.forward(x, seed === undefined ? undefined : seed + 17 * i)));
     x = this.norm.forward(x);
-    const T = x.shape[2]!;
-    const clsOut = reshape(slice(x, [0, 0, 0], [B, 1, T]), [B, T]);
-    return mul(clsOut, sigmoid(this.se2.forward(relu(this.se1.forward(clsOut)))));
+    const [, N1, T] = x.shape as [number, number, number];
+    // Released: the CLS token. 'flatten': every patch token in place, so where a cue sits on the
+    // face reaches the head directly instead of through what the CLS token learns to attend to.
+    const out = this.flat
+      ? this.flat.forward(reshape(slice(x, [0, 1, 0], [B, N1, T]), [B, (N1 - 1) * T]))
+      : reshape(slice(x, [0, 0, 0], [B, 1, T]), [B, T]);
+    return mul(out, sigmoid(this.se2.forward(relu(this.se1.forward(out)))));
   }
 }
