@@ -3,9 +3,12 @@
  * its wall and CPU time (the whole test process: lavapipe compiles on the dispatching thread and
  * its own threads) and the pipelines it created first in this process. On a software adapter a
  * cold suite is mostly pipeline compilation, so this names which tests pay for which kernels.
+ * `maxBlockMs`: the longest the process's event loop was blocked during the test (vitest's RPC
+ * to its workers times out after 60 s of that).
  */
 import { afterEach, beforeEach, expect } from 'vitest';
 import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runtime } from '../../src/runtime/runtime.js';
 
 const out = process.env.ARBEX_TEST_PROFILE;
@@ -21,9 +24,12 @@ function pipelineKeys(): string[] {
 }
 
 let start = { wall: 0, cpu: 0, keys: new Set<string>() };
+const loop = monitorEventLoopDelay({ resolution: 20 });
 
 if (out) {
+  loop.enable();
   beforeEach(() => {
+    loop.reset();
     const c = process.cpuUsage();
     start = { wall: performance.now(), cpu: (c.user + c.system) / 1000, keys: new Set(pipelineKeys()) };
   });
@@ -35,7 +41,7 @@ if (out) {
     appendFileSync(out, JSON.stringify({
       file: file.replace(/^.*\/test\//, 'test/'), name,
       wallMs: Math.round(performance.now() - start.wall), cpuMs: Math.round((c.user + c.system) / 1000 - start.cpu),
-      pipelines: created.length, keys: created,
+      maxBlockMs: Math.round(loop.max / 1e6), pipelines: created.length, keys: created,
     }) + '\n');
   });
 }
