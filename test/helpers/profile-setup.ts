@@ -6,7 +6,7 @@
  * `maxBlockMs`: the longest the process's event loop was blocked during the test (vitest's RPC
  * to its workers times out after 60 s of that).
  */
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect } from 'vitest';
 import { appendFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runtime } from '../../src/runtime/runtime.js';
@@ -25,9 +25,15 @@ function pipelineKeys(): string[] {
 
 let start = { wall: 0, cpu: 0, keys: new Set<string>() };
 const loop = monitorEventLoopDelay({ resolution: 20 });
+const fileLoop = monitorEventLoopDelay({ resolution: 20 }); // whole file, hooks included
 
 if (out) {
   loop.enable();
+  fileLoop.enable();
+  afterAll(() => {
+    const file = (expect.getState().testPath ?? '?').replace(/^.*\/test\//, 'test/');
+    appendFileSync(out, JSON.stringify({ file, name: '(whole file, hooks included)', wallMs: 0, cpuMs: 0, maxBlockMs: Math.round(fileLoop.max / 1e6), pipelines: 0, keys: [] }) + '\n');
+  });
   beforeEach(() => {
     loop.reset();
     const c = process.cpuUsage();
