@@ -26,11 +26,18 @@
 // Storage buffers per entry: forward 6, bwd_dq 7, bwd_dbias 7, bwd_dkv 8 (compatibility mode's 4
 // cannot run these, nor today's: see src/ops/attention.ts).
 // Limits: DH ≤ 128; 64 invocations; workgroup memory 2·16·⌈DH/4⌉·16 B ≤ 16 KiB.
+// JIT cost on software adapters: with ROLLED (set by the host on CPU-class adapters) the head-dim
+// chunk loops and the block loops run to uniform bounds (p.dv, p.kb), so llvmpipe keeps them
+// rolled: fully unrolled, one pipeline at DH 40 took 18–37 s of CPU to compile (111 s for the
+// four entries), rolled ~2–3 s. GPUs get constant bounds (unrolled; the register arrays stay in
+// registers). Same arithmetic in the same order either way.
 
 override DH: u32 = 32u;
 override HAS_BIAS: bool = false;
-override DV: u32 = (DH + 3u) / 4u;
-const MAXV: u32 = 32u;
+override ROLLED: bool = false;
+// vec4 chunks per row, ⌈DH/4⌉, written into the source per pipeline by the host (array sizes
+// must be const-expressions; see src/runtime/specialise.ts).
+const MAXV: u32 = 32u; // @specialised
 const KB: u32 = 16u;
 const WG: u32 = 64u;
 const NEG_BIG: f32 = -3.0e38;
@@ -41,8 +48,8 @@ struct Params {
   Lq: u32,
   Lk: u32,
   scale: f32,
-  _pad0: u32,
-  _pad1: u32,
+  dv: u32,        // = MAXV, as a uniform: the loop bound under ROLLED
+  kb: u32,        // = KB, likewise
   _pad2: u32,
 };
 
@@ -58,8 +65,18 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> out1: array<f32>;   // dQ | dBias | dK
 @group(0) @binding(8) var<storage, read_write> out2: array<f32>;   // dV
 
-var<workgroup> T1: array<vec4<f32>, KB * DV>;
-var<workgroup> T2: array<vec4<f32>, KB * DV>;
+var<workgroup> T1: array<vec4<f32>, KB * MAXV>;
+var<workgroup> T2: array<vec4<f32>, KB * MAXV>;
+
+/** Chunks per row and rows per staged block, as loop bounds (see ROLLED). */
+fn nv() -> u32 {
+  if (ROLLED) { return p.dv; }
+  return MAXV;
+}
+fn nkb() -> u32 {
+  if (ROLLED) { return p.kb; }
+  return KB;
+}
 
 fn ld_q(row: u32, c: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
@@ -98,30 +115,30 @@ fn bias_at(h: u32, i: u32, j: u32) -> f32 {
 
 /** Stages rows r0..r0+KB−1 (clamped to `n` rows from `base`) of K and V into T1, T2. */
 fn stage_kv(li: u32, base: u32, r0: u32, n: u32) {
-  for (var e = li; e < KB * DV; e += WG) {
-    let row = base + min(r0 + e / DV, n - 1u);
-    T1[e] = ld_k(row, e % DV);
-    T2[e] = ld_v(row, e % DV);
+  for (var e = li; e < KB * nv(); e += WG) {
+    let row = base + min(r0 + e / nv(), n - 1u);
+    T1[e] = ld_k(row, e % nv());
+    T2[e] = ld_v(row, e % nv());
   }
 }
 
 /** Stages query rows of Q and dO into T1, T2. */
 fn stage_qdo(li: u32, base: u32, r0: u32, n: u32) {
-  for (var e = li; e < KB * DV; e += WG) {
-    let row = base + min(r0 + e / DV, n - 1u);
-    T1[e] = ld_q(row, e % DV);
-    T2[e] = ld_do(row, e % DV);
+  for (var e = li; e < KB * nv(); e += WG) {
+    let row = base + min(r0 + e / nv(), n - 1u);
+    T1[e] = ld_q(row, e % nv());
+    T2[e] = ld_do(row, e % nv());
   }
 }
 
 fn dot_t1(x: ptr<function, array<vec4<f32>, MAXV>>, jj: u32) -> f32 {
   var s = 0.0;
-  for (var c = 0u; c < DV; c++) { s += dot((*x)[c], T1[jj * DV + c]); }
+  for (var c = 0u; c < nv(); c++) { s += dot((*x)[c], T1[jj * nv() + c]); }
   return s;
 }
 fn dot_t2(x: ptr<function, array<vec4<f32>, MAXV>>, jj: u32) -> f32 {
   var s = 0.0;
-  for (var c = 0u; c < DV; c++) { s += dot((*x)[c], T2[jj * DV + c]); }
+  for (var c = 0u; c < nv(); c++) { s += dot((*x)[c], T2[jj * nv() + c]); }
   return s;
 }
 
@@ -135,7 +152,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let qrow = bh * p.Lq + ir;
   var q: array<vec4<f32>, MAXV>;
   var o: array<vec4<f32>, MAXV>;
-  for (var c = 0u; c < DV; c++) { q[c] = ld_q(qrow, c) * p.scale; o[c] = vec4<f32>(0.0); }
+  for (var c = 0u; c < nv(); c++) { q[c] = ld_q(qrow, c) * p.scale; o[c] = vec4<f32>(0.0); }
   var m = NEG_BIG;
   var l = 0.0;
   for (var j0 = 0u; j0 < p.Lk; j0 += KB) {
@@ -143,7 +160,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     workgroupBarrier();
     var s: array<f32, KB>;
     var bm = NEG_BIG;
-    for (var jj = 0u; jj < KB; jj++) {
+    for (var jj = 0u; jj < nkb(); jj++) {
       s[jj] = NEG_BIG;
       if (j0 + jj < p.Lk) {
         s[jj] = dot_t1(&q, jj) + bias_at(h, ir, j0 + jj);
@@ -153,12 +170,12 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let mn = max(m, bm);
     let corr = exp(m - mn);
     l *= corr;
-    for (var c = 0u; c < DV; c++) { o[c] *= corr; }
-    for (var jj = 0u; jj < KB; jj++) {
+    for (var c = 0u; c < nv(); c++) { o[c] *= corr; }
+    for (var jj = 0u; jj < nkb(); jj++) {
       if (j0 + jj < p.Lk) {
         let pj = exp(s[jj] - mn);
         l += pj;
-        for (var c = 0u; c < DV; c++) { o[c] = fma(vec4<f32>(pj), T2[jj * DV + c], o[c]); }
+        for (var c = 0u; c < nv(); c++) { o[c] = fma(vec4<f32>(pj), T2[jj * nv() + c], o[c]); }
       }
     }
     m = mn;
@@ -166,7 +183,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
   if (i < p.Lq) {
     let inv = 1.0 / l;
-    for (var c = 0u; c < DV; c++) { st_o(qrow, c, o[c] * inv); }
+    for (var c = 0u; c < nv(); c++) { st_o(qrow, c, o[c] * inv); }
     lse_[qrow] = m + log(l);
   }
 }
@@ -182,23 +199,23 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var q: array<vec4<f32>, MAXV>;
   var dO: array<vec4<f32>, MAXV>;
   var dq: array<vec4<f32>, MAXV>;
-  for (var c = 0u; c < DV; c++) { q[c] = ld_q(qrow, c) * p.scale; dO[c] = ld_do(qrow, c); dq[c] = vec4<f32>(0.0); }
+  for (var c = 0u; c < nv(); c++) { q[c] = ld_q(qrow, c) * p.scale; dO[c] = ld_do(qrow, c); dq[c] = vec4<f32>(0.0); }
   let lse = st_[2u * qrow];
   let D = st_[2u * qrow + 1u];
   for (var j0 = 0u; j0 < p.Lk; j0 += KB) {
     stage_kv(li, bh * p.Lk, j0, p.Lk);
     workgroupBarrier();
-    for (var jj = 0u; jj < KB; jj++) {
+    for (var jj = 0u; jj < nkb(); jj++) {
       if (j0 + jj < p.Lk) {
         let pj = exp(dot_t1(&q, jj) + bias_at(h, ir, j0 + jj) - lse);
         let ds = pj * (dot_t2(&dO, jj) - D);
-        for (var c = 0u; c < DV; c++) { dq[c] = fma(vec4<f32>(ds), T1[jj * DV + c], dq[c]); }
+        for (var c = 0u; c < nv(); c++) { dq[c] = fma(vec4<f32>(ds), T1[jj * nv() + c], dq[c]); }
       }
     }
     workgroupBarrier();
   }
   if (i < p.Lq) {
-    for (var c = 0u; c < DV; c++) { st_out1(qrow, c, dq[c] * p.scale); }
+    for (var c = 0u; c < nv(); c++) { st_out1(qrow, c, dq[c] * p.scale); }
   }
 }
 
@@ -213,13 +230,13 @@ fn bwd_dbias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   for (var b = 0u; b < p.B; b++) {
     let bh = b * p.H + h;
     let qrow = bh * p.Lq + ir;
-    for (var c = 0u; c < DV; c++) { q[c] = ld_q(qrow, c) * p.scale; dO[c] = ld_do(qrow, c); }
+    for (var c = 0u; c < nv(); c++) { q[c] = ld_q(qrow, c) * p.scale; dO[c] = ld_do(qrow, c); }
     let lse = st_[2u * qrow];
     let D = st_[2u * qrow + 1u];
     for (var j0 = 0u; j0 < p.Lk; j0 += KB) {
       stage_kv(li, bh * p.Lk, j0, p.Lk);
       workgroupBarrier();
-      for (var jj = 0u; jj < KB; jj++) {
+      for (var jj = 0u; jj < nkb(); jj++) {
         let j = j0 + jj;
         if (j < p.Lk && i < p.Lq) {
           let pj = exp(dot_t1(&q, jj) + bias_at(h, ir, j) - lse);
@@ -244,29 +261,29 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var v: array<vec4<f32>, MAXV>;
   var dk: array<vec4<f32>, MAXV>;
   var dv: array<vec4<f32>, MAXV>;
-  for (var c = 0u; c < DV; c++) {
+  for (var c = 0u; c < nv(); c++) {
     k[c] = ld_k(krow, c) * p.scale; v[c] = ld_v(krow, c);
     dk[c] = vec4<f32>(0.0); dv[c] = vec4<f32>(0.0);
   }
   for (var i0 = 0u; i0 < p.Lq; i0 += KB) {
     stage_qdo(li, bh * p.Lq, i0, p.Lq);
     workgroupBarrier();
-    for (var ii = 0u; ii < KB; ii++) {
+    for (var ii = 0u; ii < nkb(); ii++) {
       let i = i0 + ii;
       if (i < p.Lq) {
         let lse = st_[2u * (bh * p.Lq + i)];
         let D = st_[2u * (bh * p.Lq + i) + 1u];
         let pij = exp(dot_t1(&k, ii) + bias_at(h, i, jr) - lse);
         let ds = pij * (dot_t2(&v, ii) - D);
-        for (var c = 0u; c < DV; c++) {
-          dv[c] = fma(vec4<f32>(pij), T2[ii * DV + c], dv[c]);
-          dk[c] = fma(vec4<f32>(ds), T1[ii * DV + c], dk[c]);
+        for (var c = 0u; c < nv(); c++) {
+          dv[c] = fma(vec4<f32>(pij), T2[ii * nv() + c], dv[c]);
+          dk[c] = fma(vec4<f32>(ds), T1[ii * nv() + c], dk[c]);
         }
       }
     }
     workgroupBarrier();
   }
   if (j < p.Lk) {
-    for (var c = 0u; c < DV; c++) { st_out1(krow, c, dk[c] * p.scale); st_out2(krow, c, dv[c]); }
+    for (var c = 0u; c < nv(); c++) { st_out1(krow, c, dk[c] * p.scale); st_out2(krow, c, dv[c]); }
   }
 }

@@ -24,8 +24,13 @@
 // Limits: 256 invocations, 8 KiB workgroup memory; tensors < 2^32 elements; ⌈N/64⌉, ⌈M/64⌉ and
 // groups·splits ≤ maxComputeWorkgroupsPerDimension.
 
+// JIT cost on software adapters: with ROLLED (set by the host on CPU-class adapters) the staging,
+// k-step and store loops run to uniform bounds (p.loads = 4, p.bk = 16), so llvmpipe keeps them
+// rolled (unrolled, a pipeline took 6–7 s of CPU to compile). GPUs get constant bounds (unrolled).
+
 override MODE: u32 = 0u;
 override HAS_BIAS: bool = false;
+override ROLLED: bool = false;
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
@@ -33,7 +38,10 @@ struct Params {
   kh: u32, kw: u32, sh: u32, sw: u32,
   ph: i32, pw: i32, dh: u32, dw: u32,
   gm: u32, gn: u32, gk: u32, kchunk: u32,
-  splits: u32, _pad0: u32, _pad1: u32, _pad2: u32,
+  splits: u32,
+  loads: u32,   // 4: tile elements one invocation stages, rows and columns it stores (bound under ROLLED)
+  bk: u32,      // 16: k per step (bound under ROLLED)
+  _pad2: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -126,10 +134,13 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     k_begin = split * p.kchunk;
     k_end = min(p.gk, k_begin + p.kchunk);
   }
+  var loads = 4u;
+  var steps = 16u;
+  if (ROLLED) { loads = p.loads; steps = p.bk; }
   var acc: array<vec4<f32>, 4>;
   for (var i = 0u; i < 4u; i++) { acc[i] = vec4<f32>(0.0); }
   for (var k0 = k_begin; k0 < k_end; k0 += 16u) {
-    for (var r = 0u; r < 4u; r++) {
+    for (var r = 0u; r < loads; r++) {
       let e = r * 256u + li;
       // A: k fastest (16 per row of the tile).
       let ka = e % 16u;
@@ -145,7 +156,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       Bs[kb * 16u + nb / 4u][nb % 4u] = bv;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
+    for (var kk = 0u; kk < steps; kk++) {
       let a4 = As[kk * 16u + ty];
       let b4 = Bs[kk * 16u + tx];
       acc[0] = fma(vec4<f32>(a4.x), b4, acc[0]);
@@ -155,7 +166,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) { store(g, split, m0 + 4u * ty + i, n0 + 4u * tx + j, acc[i][j]); }
+  for (var i = 0u; i < loads; i++) {
+    for (var j = 0u; j < loads; j++) { store(g, split, m0 + 4u * ty + i, n0 + 4u * tx + j, acc[i][j]); }
   }
 }

@@ -23,14 +23,21 @@
 // Limits: 256 invocations and 8 KiB of workgroup memory per workgroup; every operand < 2^32
 // elements; ⌈N/BN⌉, ⌈M/BM⌉ and batch ≤ maxComputeWorkgroupsPerDimension.
 
+// JIT cost on software adapters: with ROLLED (set by the host on CPU-class adapters) the staging
+// and k-step loops run to uniform bounds (p.loads = 4, p.bk = BK), so llvmpipe keeps them rolled
+// (unrolled, a pipeline took 2–4 s of CPU to compile). GPUs get constant bounds (unrolled).
+
 override HAS_BIAS: bool = false;
 override A_KMAJOR: bool = true;
 override B_NMAJOR: bool = true;
+override ROLLED: bool = false;
 
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
   sam: u32, sak: u32, sbk: u32, sbn: u32,
-  a_batch: u32, b_batch: u32, _pad0: u32, _pad1: u32,
+  a_batch: u32, b_batch: u32,
+  loads: u32,   // 4: elements of each tile one invocation stages (loop bound under ROLLED)
+  bk: u32,      // BK of the entry (loop bound under ROLLED)
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -55,7 +62,9 @@ fn load_b(offb: u32, k: u32, n: u32) -> f32 {
 
 /** Stages the BM × BK tile of A at (m0, k0) and the BK × BN tile of B at (k0, n0). */
 fn stage(li: u32, bm: u32, bk: u32, offa: u32, offb: u32, m0: u32, n0: u32, k0: u32) {
-  for (var r = 0u; r < 4u; r++) {
+  var loads = 4u;
+  if (ROLLED) { loads = p.loads; }
+  for (var r = 0u; r < loads; r++) {
     let e = r * 256u + li;
     var mi: u32; var ka: u32;
     if (A_KMAJOR) { ka = e % bk; mi = e / bk; } else { mi = e % bm; ka = e / bm; }
@@ -92,7 +101,9 @@ fn tile64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   for (var k0 = 0u; k0 < p.k; k0 += 16u) {
     stage(li, 64u, 16u, offa, offb, m0, n0, k0);
     workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
+    var steps = 16u;
+    if (ROLLED) { steps = p.bk; }
+    for (var kk = 0u; kk < steps; kk++) {
       let av = As[kk * 16u + ty];
       let bv = Bs[kk * 16u + tx];
       acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
@@ -120,7 +131,9 @@ fn tile128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   for (var k0 = 0u; k0 < p.k; k0 += 8u) {
     stage(li, 128u, 8u, offa, offb, m0, n0, k0);
     workgroupBarrier();
-    for (var kk = 0u; kk < 8u; kk++) {
+    var steps = 8u;
+    if (ROLLED) { steps = p.bk; }
+    for (var kk = 0u; kk < steps; kk++) {
       let a0 = As[kk * 32u + ty];
       let a1 = As[kk * 32u + 16u + ty];
       let b0 = Bs[kk * 32u + tx];

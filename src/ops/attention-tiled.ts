@@ -9,6 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { sizeClass, tuner } from '../runtime/tuner.js';
+import { tiledLoopsRolled } from '../runtime/loop-form.js';
 
 export const ATTENTION_VARIANTS = ['broadcast', 'tiled'] as const;
 export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
@@ -19,6 +20,13 @@ export interface AttentionDims {
 
 /** Rows per workgroup of the tiled entries (shader const WG). */
 const ROWS = 64;
+/** Rows per staged block (shader const KB). */
+const KB = 16;
+
+/** Pipeline constants: MAXV (chunks per row) is written into the source; ROLLED see loop-form.ts. */
+function tiledConstants(d: AttentionDims, hasBias: boolean): Record<string, number> {
+  return { DH: d.Dh, HAS_BIAS: hasBias ? 1 : 0, ROLLED: tiledLoopsRolled() ? 1 : 0, MAXV: Math.ceil(d.Dh / 4) };
+}
 
 /**
  * Asks the tuner for the variant of one attention pass. `rerun(variant)` runs that pass on
@@ -43,14 +51,14 @@ function rowGrid(rows: number, bh: number): [number, number, number] {
 }
 
 function params(d: AttentionDims, scale: number): Params {
-  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(0, 0, 0);
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(Math.ceil(d.Dh / 4), KB, 0);
 }
 
 /** Forward into `o` and `lse` (allocated by the caller, as today's kernel does). */
 export function attentionForwardTiled(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined, o: Tensor, lse: Tensor, d: AttentionDims, scale: number): void {
   runtime().dispatch({
     op: 'attention', shader: 'attention-tiled', entry: 'forward',
-    constants: { DH: d.Dh, HAS_BIAS: bias ? 1 : 0 },
+    constants: tiledConstants(d, !!bias),
     params: params(d, scale),
     buffers: [q.buffer, k.buffer, v.buffer, bias?.buffer ?? q.buffer, o.buffer, lse.buffer],
     workgroups: rowGrid(d.Lq, d.B * d.H),
@@ -64,7 +72,7 @@ export function attentionForwardTiled(q: Tensor, k: Tensor, v: Tensor, bias: Ten
 export function attentionBackwardTiled(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined, g: Tensor, st: Tensor,
   d: AttentionDims, scale: number, want: { dq: boolean; dkv: boolean; dbias: boolean }): { dq: Tensor | null; dk: Tensor | null; dv: Tensor | null; db: Tensor | null } {
   const rt = runtime();
-  const constants = { DH: d.Dh, HAS_BIAS: bias ? 1 : 0 };
+  const constants = tiledConstants(d, !!bias);
   const biasBuf = bias?.buffer ?? q.buffer;
   let dq: Tensor | null = null, db: Tensor | null = null, dk: Tensor | null = null, dv: Tensor | null = null;
   if (want.dq) {

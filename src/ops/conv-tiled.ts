@@ -12,6 +12,7 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { ShapeError } from '../runtime/errors.js';
 import { sizeClass, tuner } from '../runtime/tuner.js';
+import { tiledLoopsRolled } from '../runtime/loop-form.js';
 import type { ConvGeometry } from './conv.js';
 
 export const CONV_VARIANTS = ['broadcast', 'tiled'] as const;
@@ -48,9 +49,9 @@ function launch(kind: ConvKind, g: ConvGeometry, M: number, N: number, K: number
   }
   runtime().dispatch({
     op: `conv2d.${kind}_tiled`, shader: 'conv-tiled', entry: 'gemm',
-    constants: { MODE: kind === 'fwd' ? 0 : kind === 'dgrad' ? 1 : 2, HAS_BIAS: hasBias ? 1 : 0 },
+    constants: { MODE: kind === 'fwd' ? 0 : kind === 'dgrad' ? 1 : 2, HAS_BIAS: hasBias ? 1 : 0, ROLLED: tiledLoopsRolled() ? 1 : 0 },
     params: new Params().u32(g.n, g.c, g.h, g.w, g.o, g.ho, g.wo, g.groups, g.kh, g.kw, g.sh, g.sw)
-      .i32(g.ph, g.pw).u32(g.dh, g.dw, M, N, K, kchunk, splits, 0, 0, 0),
+      .i32(g.ph, g.pw).u32(g.dh, g.dw, M, N, K, kchunk, splits, 4, 16, 0),
     buffers, workgroups: [gx, gy, z],
   });
 }

@@ -11,6 +11,7 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { ShapeError } from '../runtime/errors.js';
 import { sizeClass, tuner } from '../runtime/tuner.js';
+import { tiledLoopsRolled } from '../runtime/loop-form.js';
 
 export const MATMUL_VARIANTS = ['broadcast', 'tiled', 'tiled128'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -57,8 +58,8 @@ export function launchMatmulTiled(variant: 'tiled' | 'tiled128', a: Tensor, b: T
   }
   runtime().dispatch({
     op: 'matmul', shader: 'matmul-tiled', entry: variant === 'tiled128' ? 'tile128' : 'tile64',
-    constants: { HAS_BIAS: bias ? 1 : 0, A_KMAJOR: L.sak === 1 ? 1 : 0, B_NMAJOR: L.sbn === 1 ? 1 : 0 },
-    params: new Params().u32(L.M, L.N, L.K, L.batch, L.sam, L.sak, L.sbk, L.sbn, L.aBatchStride, L.bBatchStride, 0, 0),
+    constants: { HAS_BIAS: bias ? 1 : 0, A_KMAJOR: L.sak === 1 ? 1 : 0, B_NMAJOR: L.sbn === 1 ? 1 : 0, ROLLED: tiledLoopsRolled() ? 1 : 0 },
+    params: new Params().u32(L.M, L.N, L.K, L.batch, L.sam, L.sak, L.sbk, L.sbn, L.aBatchStride, L.bBatchStride, 4, variant === 'tiled128' ? 8 : 16),
     buffers: [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [gx, gy, L.batch],
   });

@@ -3,10 +3,16 @@
  * references and finite-difference gradients of test/reference (the same oracles as the op
  * tests). On lavapipe the tuner's default is today's kernels; these tests make sure the
  * GPU-class siblings (shaders/*-tiled.wgsl) are exact too, so whichever wins on a GPU is right.
+ *
+ * The variant an adapter class runs by default (its prior: 'broadcast' on CPU adapters such as
+ * lavapipe) is not forced here: the op tests (matmul, conv, attention, layernorm .test.ts) run it
+ * on every call, on these shapes and more, against the same oracles. Forcing it again repeated
+ * those tests and, on an empty shader cache, their compilation (~90 s of CPU on lavapipe).
  */
 import { afterEach, beforeAll, describe, it } from 'vitest';
 import * as E from '../../src/index.js';
-import { setKernelVariant } from '../../src/runtime/tuner.js';
+import { setKernelVariant, tuner } from '../../src/runtime/tuner.js';
+import { setTiledLoopsRolled } from '../../src/runtime/loop-form.js';
 import { MATMUL_VARIANTS } from '../../src/ops/matmul-tiled.js';
 import { CONV_VARIANTS } from '../../src/ops/conv-tiled.js';
 import { conv2d, type Conv2dOptions } from '../../src/ops/conv.js';
@@ -24,11 +30,19 @@ import * as R from '../reference/ops.js';
 import { nd } from '../reference/nd.js';
 
 beforeAll(engine);
+await engine();
+
+/** The variants of a family that the op tests do not already run by default on this adapter. */
+function forced<V extends string>(variants: readonly V[]): V[][] {
+  const prior = tuner().adapterClass === 'cpu' ? 'broadcast' : null;
+  return variants.filter((v) => v !== prior).map((v) => [v]);
+}
 afterEach(() => {
   for (const f of ['matmul', 'conv', 'attention', 'layernorm']) setKernelVariant(f, null);
+  setTiledLoopsRolled(null);
 });
 
-describe.each(MATMUL_VARIANTS.map((v) => [v]))('matmul variant %s', (variant) => {
+describe.each(forced(MATMUL_VARIANTS))('matmul variant %s', (variant) => {
   const shapes: [number[], number[], boolean, boolean][] = [
     [[1, 1], [1, 1], false, false],
     [[13, 7], [7, 11], false, false],
@@ -75,7 +89,7 @@ describe.each(MATMUL_VARIANTS.map((v) => [v]))('matmul variant %s', (variant) =>
   });
 });
 
-describe.each(CONV_VARIANTS.map((v) => [v]))('conv2d variant %s (forward, dX, dW, dbias)', (variant) => {
+describe.each(forced(CONV_VARIANTS))('conv2d variant %s (forward, dX, dW, dbias)', (variant) => {
   const cases: [string, number[], number[], RC.ConvOpts, boolean][] = [
     ['3x3 pad 1, odd sizes', [2, 3, 7, 5], [5, 3, 3, 3], { padding: 1 }, true],
     ['primes, stride 2', [1, 5, 11, 13], [7, 5, 3, 3], { stride: 2, padding: 1 }, false],
@@ -108,7 +122,7 @@ describe.each(CONV_VARIANTS.map((v) => [v]))('conv2d variant %s (forward, dX, dW
   });
 });
 
-describe.each(ATTENTION_VARIANTS.map((v) => [v]))('attention variant %s (O, dQ, dK, dV, dBias)', (variant) => {
+describe.each(forced(ATTENTION_VARIANTS))('attention variant %s (O, dQ, dK, dV, dBias)', (variant) => {
   const cases: [[number, number, number, number, number], boolean][] = [
     [[1, 1, 1, 1, 32], true],
     [[2, 3, 5, 7, 8], true], // batch > 1: dBias summed over the batch
@@ -139,7 +153,7 @@ describe.each(ATTENTION_VARIANTS.map((v) => [v]))('attention variant %s (O, dQ, 
   }
 });
 
-describe.each(LAYERNORM_VARIANTS.map((v) => [v]))('layerNorm variant %s (rows of a multiple of 4)', (variant) => {
+describe.each(forced(LAYERNORM_VARIANTS))('layerNorm variant %s (rows of a multiple of 4)', (variant) => {
   // A row longer than the 256-wide workgroup (1028 = 4·257), one shorter than it, a single element vec4.
   for (const shape of [[3, 1028], [5, 64], [7, 4], [2, 3, 12]]) {
     const D = shape[shape.length - 1]!;
@@ -162,6 +176,59 @@ describe.each(LAYERNORM_VARIANTS.map((v) => [v]))('layerNorm variant %s (rows of
       engine: ([x]) => layerNorm(x!, null, null, 1e-6),
       reference: ([x]) => RL.layerNorm(x!, null, null, 1e-6),
       fwdTol: 2e-5, gradTol: 3e-3,
+    });
+  });
+});
+
+// On a CPU-class adapter the tiled kernels run with their loops rolled (src/runtime/loop-form.ts),
+// as everything above then checks; on a GPU everything above runs the unrolled form. The unrolled
+// form differs only in its loop bounds (constants instead of uniforms of the same value). Here it
+// is forced on a CPU adapter, one small case per kernel entry — opt-in (ARBEX_TEST_UNROLLED=1)
+// because llvmpipe takes ~40 s of CPU to compile these 11 unrolled pipelines, an eighth of the
+// cold suite.
+describe.runIf(process.env['ARBEX_TEST_UNROLLED'] === '1')('tiled kernels in their GPU loop form (unrolled)', () => {
+  it('matmul tiled and tiled128 (forward, bias)', async () => {
+    setTiledLoopsRolled(false);
+    const rng = new Rng(5);
+    for (const variant of ['tiled', 'tiled128'] as const) {
+      setKernelVariant('matmul', variant);
+      const [M, K, N] = [67, 19, 131];
+      const a = nd([M, K], rng.array(M * K).map(Math.fround));
+      const b = nd([K, N], rng.array(K * N).map(Math.fround));
+      const c = nd([N], rng.array(N).map(Math.fround));
+      const y = E.matmul(E.tensor(Float32Array.from(a.data), a.shape), E.tensor(Float32Array.from(b.data), b.shape), { bias: E.tensor(Float32Array.from(c.data), c.shape) });
+      expectClose(await y.toArray(), R.zip(R.matmul(a, b), c, (u, v) => u + v).data, 1e-5, variant);
+    }
+  });
+
+  it('conv2d tiled (forward, dX, dW, dbias)', async () => {
+    setTiledLoopsRolled(false);
+    setKernelVariant('conv', 'tiled');
+    const opts: RC.ConvOpts = { stride: [2, 1], padding: 1, groups: 2 };
+    await gradcheck({
+      inputs: [{ shape: [2, 4, 7, 6] }, { shape: [6, 2, 3, 3] }, { shape: [6] }],
+      engine: ([x, w, b]) => conv2d(x!, w!, { ...(opts as Conv2dOptions), bias: b }),
+      reference: ([x, w, b]) => RC.conv2d(x!, w!, b!, opts),
+      samples: 12,
+    });
+  });
+
+  it('attention tiled (O, dQ, dK, dV, dBias)', async () => {
+    setTiledLoopsRolled(false);
+    setKernelVariant('attention', 'tiled');
+    const [B, H, Lq, Lk, Dh] = [2, 2, 5, 19, 6];
+    await gradcheck({
+      inputs: [
+        { shape: [B, H, Lq, Dh], lo: -1.5, hi: 1.5 },
+        { shape: [B, H, Lk, Dh], lo: -1.5, hi: 1.5 },
+        { shape: [B, H, Lk, Dh] },
+        { shape: [H, Lq, Lk], lo: -2, hi: 2 },
+      ],
+      engine: ([q, k, v, b]) => attention(q!, k!, v!, { bias: b }),
+      reference: ([q, k, v, b]) => RA.attention({ q: q!, k: k!, v: v!, bias: b!, scale: Dh ** -0.5 }),
+      fwdTol: 2e-5,
+      gradTol: 2e-3,
+      samples: 12,
     });
   });
 });

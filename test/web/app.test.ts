@@ -184,13 +184,17 @@ async function runMode(ctx: TestContext, mode: string, flags: string[], opts: { 
     expect(recs[recs.length - 1]!.cls).toBeLessThan(recs[0]!.cls);
     expect(await shot(page, `${mode}-train`)).toBeGreaterThan(100);
     // The download: the Node checkpoint loader (strict: every tensor, right shapes) accepts it.
+    // The bytes cross as one base64 string: as an array of ~2 M numbers, Playwright's
+    // (de)serialisation blocked this process for tens of seconds (vitest's RPC gives up at 60 s).
     const files = await page.evaluate(async () => {
       const f = await window.__arbex.train.files();
-      return { json: f.json, bytes: Array.from(f.safetensors) };
+      let bin = '';
+      for (let i = 0; i < f.safetensors.length; i += 0x8000) bin += String.fromCharCode(...f.safetensors.subarray(i, i + 0x8000));
+      return { json: f.json, b64: btoa(bin) };
     });
     const dl = mkdtempSync(path.join(work, `download-${mode}-`));
     writeFileSync(path.join(dl, 'best.json'), files.json);
-    writeFileSync(path.join(dl, 'best.safetensors'), Uint8Array.from(files.bytes));
+    writeFileSync(path.join(dl, 'best.safetensors'), Buffer.from(files.b64, 'base64'));
     const loaded = await nodePredict(dl, facePng);
     expect(loaded).toHaveLength(7);
 
