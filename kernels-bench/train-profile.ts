@@ -11,11 +11,8 @@ import { manualSeed } from '../src/tensor/create.js';
 import { ArbexModel } from '../src/models/arbex/model.js';
 import { configByName, DEFAULT_LOSS } from '../src/models/arbex/config.js';
 import { buildOptimizer, disposeStep, trainStep } from '../src/train/trainer.js';
+import { ADAM_SPEC, arg, syntheticBatch } from './arbex-step.js';
 
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-};
 const json = process.argv.includes('--json');
 const cfg = configByName(arg('config', 'tiny'));
 const B = Number(arg('batch', '32'));
@@ -27,16 +24,9 @@ await initNodeEngine();
 const rt = runtime();
 manualSeed(1);
 const model = new ArbexModel(cfg);
-const spec = { name: 'adam' as const, lr: { backbone: 1e-3, head: 1e-3, anchors: 1e-3, attention: 1e-3 }, weightDecay: 0, rho: 0.05 };
+const spec = ADAM_SPEC;
 const stepper = buildOptimizer(model, spec);
-const S = cfg.inputSize;
-const batch = {
-  size: B, channels: 3, height: S, width: S, numClasses: cfg.numClasses,
-  images: Float32Array.from({ length: B * 3 * S * S }, (_, i) => Math.sin(i)),
-  labels: Int32Array.from({ length: B }, (_, i) => i % cfg.numClasses),
-  cleanLabels: Int32Array.from({ length: B }, (_, i) => i % cfg.numClasses),
-  indices: Int32Array.from({ length: B }, (_, i) => i),
-};
+const batch = syntheticBatch(cfg, B);
 const step = async (seed: number): Promise<void> => {
   const r = trainStep({ model, stepper, batch, tau: 0.5, loss: DEFAULT_LOSS, seed });
   await r.total.item();
