@@ -9,7 +9,7 @@
 import { BufferPool, type PoolLimits, type PoolStats } from './pool.js';
 import { GpuError } from './errors.js';
 import { PipelineWarmer, type WarmSpec } from './warmup.js';
-import { shaderCode, specialise } from './specialise.js';
+import { computeStage } from './specialise.js';
 import { GpuProfiler, type ProfileRow } from './profiler.js';
 import type { Params } from './params.js';
 
@@ -161,13 +161,7 @@ export class Runtime {
   }
 
   private pipelineDescriptor(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>, key: string): GPUComputePipelineDescriptor {
-    const s = specialise(spec.shader, spec.op, spec.constants);
-    let module = this.modules.get(s.moduleKey);
-    if (!module) {
-      module = this.device.createShaderModule({ code: shaderCode(spec.shader, spec.op, s.text), label: s.moduleKey });
-      this.modules.set(s.moduleKey, module);
-    }
-    return { label: `${spec.op}:${key}`, layout: 'auto', compute: { module, entryPoint: spec.entry, constants: s.overrides } };
+    return { label: `${spec.op}:${key}`, layout: 'auto', compute: computeStage(this.device, this.modules, spec) };
   }
 
   private pipeline(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>): GPUComputePipeline {

@@ -76,3 +76,21 @@ export function shaderCode(shader: string, op: string, text: Record<string, numb
   }
   return (SHADERS['common'] ?? '') + '\n' + src;
 }
+
+/**
+ * The compute stage of a dispatch on `device`: the shader module (made once per shader and
+ * text-constant values, kept in `modules`), the entry point and the remaining overrides.
+ */
+export function computeStage(
+  device: GPUDevice,
+  modules: Map<string, GPUShaderModule>,
+  spec: { shader: string; op: string; entry: string; constants?: Record<string, number> },
+): GPUProgrammableStage {
+  const s = specialise(spec.shader, spec.op, spec.constants);
+  let module = modules.get(s.moduleKey);
+  if (!module) {
+    module = device.createShaderModule({ code: shaderCode(spec.shader, spec.op, s.text), label: s.moduleKey });
+    modules.set(s.moduleKey, module);
+  }
+  return { module, entryPoint: spec.entry, constants: s.overrides };
+}

@@ -5,7 +5,7 @@
  * result in Mesa's on-disk shader cache. So a warm-up on a second device compiles in parallel
  * with the main one and seeds that cache; the main device then loads instead of compiling.
  */
-import { shaderCode, specialise } from './specialise.js';
+import { computeStage } from './specialise.js';
 
 /** What a warm-up needs to know of a pipeline (see Runtime.trace). */
 export interface WarmSpec {
@@ -33,13 +33,8 @@ export class PipelineWarmer {
 
   /** Creates the pipeline on this warmer's device (for a device that is not the runtime's). */
   async create(spec: WarmSpec): Promise<GPUComputePipeline> {
-    const s = specialise(spec.shader, spec.op, spec.constants);
-    let module = this.modules.get(s.moduleKey);
-    if (!module) {
-      module = this.device.createShaderModule({ code: shaderCode(spec.shader, spec.op, s.text), label: s.moduleKey });
-      this.modules.set(s.moduleKey, module);
-    }
-    return this.device.createComputePipelineAsync({ label: `warm-up ${spec.key}`, layout: 'auto', compute: { module, entryPoint: spec.entry, constants: s.overrides } });
+    const compute = computeStage(this.device, this.modules, spec);
+    return this.device.createComputePipelineAsync({ label: `warm-up ${spec.key}`, layout: 'auto', compute });
   }
 
   /** Dispatches `pipeline` once on one workgroup and waits for it. */
