@@ -124,12 +124,17 @@ interface VirtualConv {
   dilation?: [number, number];
 }
 
+/** The shaders' `idil` uniform: row dilation in the low 16 bits, column dilation in the high. */
+const packedDilation = (v: VirtualConv): number => {
+  const [dy, dx] = v.dilation ?? [1, 1];
+  return dy | (dx << 16);
+};
+
 const spanOf = (v: VirtualConv) => (RUN_Q - 1) * v.sw + (v.kw - 1) * v.dw + 1;
 
 function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number, hasBias = false): Params {
-  const dil = v.dilation ?? [1, 1];
   return new Params().u32(v.n, v.c, v.h, v.w, v.o, v.ho, v.wo, v.groups, v.kh, v.sh, v.dh, og4)
-    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, dil[0] | (dil[1] << 16));
+    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, packedDilation(v));
 }
 
 /**
@@ -308,9 +313,8 @@ export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, force
 // ---- depthwise kernels -----------------------------------------------------------------------
 
 function dwParams(g: VirtualConv, hasBias = false): Params {
-  const dil = g.dilation ?? [1, 1];
   return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw)
-    .u32(g.dh, g.dw, hasBias ? 1 : 0, dil[0] | (dil[1] << 16));
+    .u32(g.dh, g.dw, hasBias ? 1 : 0, packedDilation(g));
 }
 
 /** Output rows per fwd_t invocation and the longest input span it may read (shader consts T, SMAX). */
