@@ -2,7 +2,8 @@
 //
 //   S = scale · Q·Kᵀ + bias[h],  P = softmax_rows(S),  O = P·V
 //   q: [B, H, Lq, dh], k, v: [B, H, Lk, dh], bias: [H, Lq, Lk] (broadcast over B), o: [B, H, Lq, dh]
-//   (dh, the bias flag and the chunk count dv are uniforms; DH4 = dh % 4 == 0 is an override)
+//   (dh, the bias flag and the chunk count dv = dh / 4 are uniforms; dh must be a multiple of 4:
+//   the host zero-pads other head dims, src/ops/attention.ts)
 //
 // Layout (all entries): NO workgroup memory and no barriers. Each invocation owns R rows (query
 // rows in forward/bwd_dq, key rows in bwd_dkv) and keeps them in registers; the other operand is
@@ -25,18 +26,19 @@
 // Measured on lavapipe (2 cores, 784/2/32 with bias, forward): the previous kernel (one row per
 // thread, K/V tiles in workgroup memory, 2 barriers per tile) 1.7 GFLOP/s; broadcast loads with
 // R = 1: same; R = 2: 2.4; R = 4: 3.6–4.3; R = 8, WGF = 8: 5.2–5.6 (ViT 148/8/96: 1.3 → 5.1).
-// vec4 bindings for K/V/bias instead of 4 scalar broadcast loads: within 5 %.
+// Q, K, V, dO, O, dQ, dK, dV are bound as vec4 arrays (rows of dv chunks). Run time within 5 % of
+// 4 scalar loads per chunk, but a quarter of the load sites for the JIT: llvmpipe emits each
+// storage load as 8 bounds-checked lane loads, and load sites are what the compile time follows
+// (forward / bwd_dq / bwd_dkv at R = 1: 0.8 / 2.3 / 2.6 → 0.55 / 1.3 / 1.65 s of CPU).
 // JIT cost: the head-dim chunk loops run to the uniform p.dv, so llvmpipe keeps them rolled (with
 // them unrolled a pipeline took 20–48 s of CPU to compile); the row loops (R, an override) unroll.
 // Every row/column count (Lq ≠ Lk, primes, 1) is handled: streamed indices are clamped to a valid
 // row and masked, out-of-range owned rows clamp their loads and skip their stores.
-// Limits: head dim p.dh ≤ 4·MAXV ≤ 128, R = MAXR (register arrays of MAXR·MAXV vec4, sizes written in
-// per pipeline); any head dim (non-multiples of 4 are
-// zero-padded in registers); B·H on a 2-D grid.
+// Limits: head dim p.dh ≤ 4·MAXV ≤ 128 and a multiple of 4, R = MAXR (register arrays of MAXR·MAXV
+// vec4, sizes written in per pipeline); B·H on a 2-D grid.
 // Storage buffers per entry: forward 6, bwd_pre 4, bwd_dq 8, bwd_dkv 8 (needs the default limit 8,
 // so compatibility-mode adapters with 4 cannot run the backward).
 
-override DH4: bool = true;  // head dim a multiple of 4: whole-vec4 loads
 override R: u32 = 8u;      // rows owned per invocation (host: ≤ MAXR)
 override WGF: u32 = 8u;    // invocations per workgroup
 // Register-block sizes, written into the source per pipeline by the host (array sizes must be
@@ -61,18 +63,19 @@ struct Params {
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q_: array<f32>;
-@group(0) @binding(2) var<storage, read> k_: array<f32>;
-@group(0) @binding(3) var<storage, read> v_: array<f32>;
+@group(0) @binding(1) var<storage, read> q_: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k_: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> v_: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias_: array<f32>;
 // forward outputs
-@group(0) @binding(5) var<storage, read_write> o_: array<f32>;
+@group(0) @binding(5) var<storage, read_write> o_: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> lse_: array<f32>;
 // backward inputs and outputs (dq: out1 = dQ, out2 = dBias; dkv: out1 = dK, out2 = dV)
-@group(0) @binding(5) var<storage, read> do_: array<f32>;
+@group(0) @binding(5) var<storage, read> do_: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> st_: array<f32>;     // [B·H·Lq, 2] (lse, D)
-@group(0) @binding(7) var<storage, read_write> out1: array<f32>;
-@group(0) @binding(8) var<storage, read_write> out2: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out1: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> out2: array<vec4<f32>>;  // dV
+@group(0) @binding(8) var<storage, read_write> dbias_: array<f32>;       // bwd_dq: dBias
 // bwd_pre
 @group(0) @binding(1) var<storage, read> po_: array<f32>;
 @group(0) @binding(2) var<storage, read> pdo_: array<f32>;
@@ -82,43 +85,13 @@ struct Params {
 const NEG_BIG: f32 = -3.0e38;
 
 // 4 consecutive head-dim values of row `row` starting at 4c, zero beyond dh.
-fn ld_q(row: u32, c: u32) -> vec4<f32> {
-  let d = row * p.dh + 4u * c;
-  if (DH4) { return vec4<f32>(q_[d], q_[d + 1u], q_[d + 2u], q_[d + 3u]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = q_[d + t]; } }
-  return r;
-}
-fn ld_k(row: u32, c: u32) -> vec4<f32> {
-  let d = row * p.dh + 4u * c;
-  if (DH4) { return vec4<f32>(k_[d], k_[d + 1u], k_[d + 2u], k_[d + 3u]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = k_[d + t]; } }
-  return r;
-}
-fn ld_v(row: u32, c: u32) -> vec4<f32> {
-  let d = row * p.dh + 4u * c;
-  if (DH4) { return vec4<f32>(v_[d], v_[d + 1u], v_[d + 2u], v_[d + 3u]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = v_[d + t]; } }
-  return r;
-}
-fn ld_do(row: u32, c: u32) -> vec4<f32> {
-  let d = row * p.dh + 4u * c;
-  if (DH4) { return vec4<f32>(do_[d], do_[d + 1u], do_[d + 2u], do_[d + 3u]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { r[t] = do_[d + t]; } }
-  return r;
-}
-fn st_o(row: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { o_[row * p.dh + 4u * c + t] = val[t]; } }
-}
-fn st_out1(row: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { out1[row * p.dh + 4u * c + t] = val[t]; } }
-}
-fn st_out2(row: u32, c: u32, val: vec4<f32>) {
-  for (var t = 0u; t < 4u; t++) { if (4u * c + t < p.dh) { out2[row * p.dh + 4u * c + t] = val[t]; } }
-}
+fn ld_q(row: u32, c: u32) -> vec4<f32> { return q_[row * p.dv + c]; }
+fn ld_k(row: u32, c: u32) -> vec4<f32> { return k_[row * p.dv + c]; }
+fn ld_v(row: u32, c: u32) -> vec4<f32> { return v_[row * p.dv + c]; }
+fn ld_do(row: u32, c: u32) -> vec4<f32> { return do_[row * p.dv + c]; }
+fn st_o(row: u32, c: u32, val: vec4<f32>) { o_[row * p.dv + c] = val; }
+fn st_out1(row: u32, c: u32, val: vec4<f32>) { out1[row * p.dv + c] = val; }
+fn st_out2(row: u32, c: u32, val: vec4<f32>) { out2[row * p.dv + c] = val; }
 
 fn bh_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.y + wid.z * nwg.y;
@@ -278,7 +251,7 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
           let at = (h * p.Lq + i) * p.Lk + j0;
           for (var t = 0u; t < 4u; t++) {
             if (j0 + t < p.Lk) {
-              if (bi == 0u) { out2[at + t] = d[t]; } else { out2[at + t] = out2[at + t] + d[t]; }
+              if (bi == 0u) { dbias_[at + t] = d[t]; } else { dbias_[at + t] = dbias_[at + t] + d[t]; }
             }
           }
         }

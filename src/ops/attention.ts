@@ -9,6 +9,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { pad, slice } from './movement.js';
 import { attentionBackwardTiled, attentionForwardTiled, attentionVariant, type AttentionVariant } from './attention-tiled.js';
 
 export interface AttentionOptions {
@@ -36,10 +37,16 @@ const WG = 64;
  *   forward 1.6× and the backward 1.4× slower.
  * - Forward R = 8 (R = 4: ~10 % slower); backward R = 4 (window 784 tok 2×32 +bias fwd+bwd:
  *   R = 2 190 ms, 4 165 ms, 8 156 ms, at 10.7 / 13.2 / 19.0 s of CPU to compile the four pipelines).
+ * - Short sequences (≤ SHORT_ROWS rows per head: ARBEx-tiny's windows of 16 and 4 tokens and its
+ *   12-token ViT) take R = 1: a workgroup of R·8 rows otherwise leaves most lanes idle, and the
+ *   JIT cost follows R (forward 3.0 → 0.6 s, bwd_dq 4.3 → 1.8 s, bwd_dkv 3.7 → 2.3 s of CPU).
+ *   fwd+bwd time R = 8/4 ÷ R = 1 at 128×1×16×16+bias 1.09, 32×2×16×16+bias 0.88, 32×4×4×16+bias
+ *   1.74, 32×4×12×24 1.01; at 64 rows R = 1 is 1.8× slower, hence the threshold.
  */
+const SHORT_ROWS = 32;
 interface Blocking { R: number; WGF: number; MAXR: number; MAXV: number }
-function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number): Blocking {
-  const R = entry === 'forward' ? 8 : 4;
+function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number, rows: number): Blocking {
+  const R = rows <= SHORT_ROWS ? 1 : entry === 'forward' ? 8 : 4;
   const dv = Math.ceil(Dh / 4);
   return { R, WGF: 8, MAXR: R, MAXV: Math.ceil(dv / 8) * 8 };
 }
@@ -96,6 +103,12 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const d = validate(q, k, v, bias);
   const scale = opts.scale ?? 1 / Math.sqrt(d.Dh);
   if (!Number.isFinite(scale)) throw new ShapeError(`attention: scale must be finite, got ${scale}`);
+  if (d.Dh % 4 !== 0) {
+    // The kernels move head rows as vec4 (shaders/attention.wgsl): zero columns add nothing to
+    // q·k and give zero output columns, which the slice drops (autograd sees pad and slice).
+    const widen = (t: Tensor) => pad(t, [[0, 0], [0, 0], [0, 0], [0, 4 - (d.Dh % 4)]]);
+    return slice(attention(widen(q), widen(k), widen(v), { bias, scale }), [0, 0, 0, 0], [d.B, d.H, d.Lq, d.Dh]);
+  }
   const o = new Tensor(q.shape, 'f32');
   const lse = new Tensor([d.B, d.H, d.Lq], 'f32');
   // Tuner hook (src/ops/attention-tiled.ts): one decision per call, timed on the forward pass;
@@ -116,11 +129,11 @@ function forward(variant: AttentionVariant, q: Tensor, k: Tensor, v: Tensor, bia
   if (variant === 'tiled') return attentionForwardTiled(q, k, v, bias, o, lse, d, scale);
   runtime().dispatch({
     op: 'attention', shader: 'attention', entry: 'forward',
-    constants: { DH4: d.Dh % 4 === 0 ? 1 : 0, ...blocking('forward', d.Dh) },
+    constants: { ...blocking('forward', d.Dh, d.Lq) },
     params: params(d, scale, !!bias),
     // An absent bias binds q (read-only, never read).
     buffers: [q.buffer, k.buffer, v.buffer, bias?.buffer ?? q.buffer, o.buffer, lse.buffer],
-    workgroups: rowGrid(d.Lq, d.B * d.H, blocking('forward', d.Dh)),
+    workgroups: rowGrid(d.Lq, d.B * d.H, blocking('forward', d.Dh, d.Lq)),
   });
 }
 
@@ -146,8 +159,7 @@ function attentionBackward(
     const dk = k.requiresGrad ? r.dk : null, dv = v.requiresGrad ? r.dv : null;
     return bias ? [r.dq, dk, dv, r.db] : [r.dq, dk, dv];
   }
-  const dh4 = d.Dh % 4 === 0 ? 1 : 0;
-  const constants = { DH4: dh4, ...blocking('bwd_dq', d.Dh) };
+  const constants = { ...blocking('bwd_dq', d.Dh, d.Lq) };
   const biasBuf = bias?.buffer ?? q.buffer;
   let dq: Tensor | null = null, db: Tensor | null = null;
   if (q.requiresGrad || dbias) {
@@ -158,7 +170,7 @@ function attentionBackward(
       params: params(d, scale, !!bias, dbias),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, db?.buffer ?? rt.placeholder()],
       // With dBias one workgroup covers all batch elements of a head (it owns those dBias rows).
-      workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh)),
+      workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh, d.Lq)),
     });
     if (!q.requiresGrad) {
       dq.dispose();
@@ -170,10 +182,10 @@ function attentionBackward(
     dk = new Tensor(k.shape, 'f32');
     dv = new Tensor(v.shape, 'f32');
     rt.dispatch({
-      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { DH4: dh4, ...blocking('bwd_dkv', d.Dh) },
+      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { ...blocking('bwd_dkv', d.Dh, d.Lk) },
       params: params(d, scale, !!bias),
       buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dk.buffer, dv.buffer],
-      workgroups: rowGrid(d.Lk, d.B * d.H, blocking('bwd_dkv', d.Dh)),
+      workgroups: rowGrid(d.Lk, d.B * d.H, blocking('bwd_dkv', d.Dh, d.Lk)),
     });
     if (!k.requiresGrad) {
       dk.dispose();

@@ -4,9 +4,9 @@ import { SHADERS } from '../../src/runtime/shaders.gen.js';
 
 describe('specialise: constants written into the shader text', () => {
   it('splits marked constants from overrides and keys the module by their values', () => {
-    const s = specialise('attention', 'test', { DH4: 1, R: 8, MAXR: 8, MAXV: 6 });
+    const s = specialise('attention', 'test', { WGF: 8, R: 8, MAXR: 8, MAXV: 6 });
     expect(s.text).toEqual({ MAXR: 8, MAXV: 6 });
-    expect(s.overrides).toEqual({ DH4: 1, R: 8 });
+    expect(s.overrides).toEqual({ WGF: 8, R: 8 });
     expect(s.moduleKey).toBe('attention|MAXR=8,MAXV=6');
     expect(specialise('attention', 'test', { MAXR: 2, MAXV: 6 }).moduleKey).not.toBe(s.moduleKey);
     expect(specialise('attention', 'test', { MAXR: 2, MAXV: 6 }).overrides).toBeUndefined();
