@@ -30,8 +30,10 @@
 //      broadcast X loads, CB vec4 FMAs.
 //    Grid: fwd_b x/y = pixel runs (N·Ho·⌈Wo/Q⌉), z = group · channel blocks; wgrad_b x = tap ·
 //    channel block, y = split, z = group · channel blocks. A channel block is WG invocations
-//    (override; the host uses 8, one llvmpipe SIMD coroutine) of 4 output channels each. KW, SW,
-//    DW are overrides (the span loops unroll); the fwd_b bias is a uniform flag (bp.has_bias).
+//    (override; the host uses 8, one llvmpipe SIMD coroutine) of 4 output channels each. fwd_b's
+//    KW, SW, DW are overrides (its span loops unroll); wgrad_b and wpack read them from the uniforms
+//    (nothing of theirs unrolls over them, so one pipeline serves every filter shape and stride);
+//    the fwd_b bias is a uniform flag (bp.has_bias).
 //    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3 (dY, X, partials), wpack 2.
 // 2. Implicit GEMM with workgroup-memory tiles (fwd, dgrad, wgrad) — fallback for spans wider than
 //    SMAX (fwd, dgrad) and grids over the dispatch limit (wgrad):
@@ -332,6 +334,7 @@ struct BParams {
   kh: u32, sh: u32, dh: u32, og4: u32,
   ph: i32, pw: i32, cblocks: u32, runs: u32,
   flip: u32, total: u32, has_bias: u32, idil: u32,
+  kw: u32, sw: u32, dw: u32, pad_: u32,
 };
 
 @group(0) @binding(0) var<uniform> bp: BParams;
@@ -346,7 +349,7 @@ fn wpack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   if (e >= bp.total) { return; }
   let ci = bp.c / bp.groups;
   let co = bp.o / bp.groups;
-  let KK = bp.kh * KW;
+  let KK = bp.kh * bp.kw;
   let row = bp.og4 * 4u;
   let j = e % row;
   let k = (e / row) % (ci * KK);
@@ -433,22 +436,22 @@ const CB: u32 = 16u;
 fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let ci = bp.c / bp.groups;
   let co = bp.o / bp.groups;
-  let KK = bp.kh * KW;
+  let KK = bp.kh * bp.kw;
   let HW = bp.h * bp.w;
   let P = bp.ho * bp.wo;
   let tap = wid.x % KK;
   let c0 = (wid.x / KK) * CB;
   let g = wid.z / bp.cblocks;
   let slot = (wid.z % bp.cblocks) * WG + li;
-  let ky = tap / KW;
-  let kx = tap % KW;
-  // Output range whose input tap lies inside the plane: iy = oy·sh + offy, ix = ox·SW + offx.
+  let ky = tap / bp.kw;
+  let kx = tap % bp.kw;
+  // Output range whose input tap lies inside the plane: iy = oy·sh + offy, ix = ox·sw + offx.
   let offy = i32(ky * bp.dh) - bp.ph;
-  let offx = i32(kx * DW) - bp.pw;
+  let offx = i32(kx * bp.dw) - bp.pw;
   let oy_lo = u32(max(0, (-offy + i32(bp.sh) - 1) / i32(bp.sh)));
   let oy_hi = u32(clamp((i32(bp.h) - offy + i32(bp.sh) - 1) / i32(bp.sh), 0, i32(bp.ho)));
-  let ox_lo = u32(max(0, (-offx + i32(SW) - 1) / i32(SW)));
-  let ox_hi = u32(clamp((i32(bp.w) - offx + i32(SW) - 1) / i32(SW), 0, i32(bp.wo)));
+  let ox_lo = u32(max(0, (-offx + i32(bp.sw) - 1) / i32(bp.sw)));
+  let ox_hi = u32(clamp((i32(bp.w) - offx + i32(bp.sw) - 1) / i32(bp.sw), 0, i32(bp.wo)));
   var xoff: array<u32, CB>;
   for (var cc = 0u; cc < CB; cc++) { xoff[cc] = min(c0 + cc, ci - 1u) * HW; }
   // dY is read in place (NCHW): the invocation's 4 output channels of a pixel are P apart. A
@@ -468,7 +471,7 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     for (var ox = ox_lo; ox < ox_hi; ox++) {
       let ya = yrow + ox;
       let dyv = vec4<f32>(wsrc[ya + yoff.x], wsrc[ya + yoff.y], wsrc[ya + yoff.z], wsrc[ya + yoff.w]);
-      let xa = xrow + u32(i32(ox * SW) + offx);
+      let xa = xrow + u32(i32(ox * bp.sw) + offx);
       for (var cc = 0u; cc < CB; cc++) { acc[cc] = fma(vec4<f32>(xin[xa + xoff[cc]]), dyv, acc[cc]); }
     }
   }

@@ -134,7 +134,7 @@ const spanOf = (v: VirtualConv) => (RUN_Q - 1) * v.sw + (v.kw - 1) * v.dw + 1;
 
 function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number, hasBias = false): Params {
   return new Params().u32(v.n, v.c, v.h, v.w, v.o, v.ho, v.wo, v.groups, v.kh, v.sh, v.dh, og4)
-    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, packedDilation(v));
+    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, packedDilation(v), v.kw, v.sw, v.dw, 0);
 }
 
 /**
@@ -147,7 +147,7 @@ function packWeights(w: Tensor, v: VirtualConv, flip: boolean): { packed: Tensor
   const total = v.groups * (v.c / v.groups) * v.kh * v.kw * og4 * 4;
   const packed = new Tensor([total], 'f32');
   runtime().dispatch({
-    op: 'conv2d.wpack', shader: 'conv', entry: 'wpack', constants: { KW: v.kw },
+    op: 'conv2d.wpack', shader: 'conv', entry: 'wpack',
     params: bParams(v, og4, 0, 0, flip ? 1 : 0, total),
     buffers: [w.buffer, packed.buffer], workgroups: grid(total, 64),
   });
@@ -267,7 +267,7 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const part = new Tensor([nsplit, g.o, ci, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.wgrad_b', shader: 'conv', entry: 'wgrad_b',
-    constants: { KW: g.kw, SW: g.sw, DW: g.dw, WG: wg },
+    constants: { WG: wg },
     params: bParams(v, og4, cblocks, chunk, 0, 0),
     buffers: [dy.buffer, x.buffer, part.buffer], workgroups: [gx, nsplit, g.groups * cblocks],
   });
@@ -329,9 +329,13 @@ const DW_SPAN_MAX = 16;
 function depthwiseBlocked(src: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bias?: Tensor): Tensor {
   const y = new Tensor([v.n, v.c, v.ho, v.wo], 'f32');
   const blocks = Math.ceil(v.wo / 4) * Math.ceil(v.ho / DW_T);
-  // Sized to the plane's blocks (8…64): measured 1.1–1.4× faster than 8 lanes at 128×28×28
-  // (`kernels-bench/run.ts --filter depthwise`), unlike the broadcast conv kernels.
-  const wg = Math.min(64, Math.ceil(blocks / 8) * 8);
+  // 16 lanes for planes of ≤ 16 blocks (maps up to 16×16), else 64: wider than the broadcast conv
+  // kernels' 8 (64 measured 1.1–1.4× faster than 8 lanes at 128×28×28, `kernels-bench/run.ts
+  // --filter depthwise`), and two sizes rather than one per multiple of 8, each size being a pipeline
+  // to compile (ARBEx-tiny: 5 → 3 depthwise fwd_t pipelines). fwd+bwd against the earlier
+  // per-size choice, same process, medians of 9: 0.91–1.07 at 32×{32,64,128}×{16,8,4}², 1.01–1.05
+  // at 128×28² and 8×64×56² (within the noise of that run).
+  const wg = blocks <= 16 ? 16 : 64;
   runtime().dispatch({
     op: flip ? 'conv2d.depthwise.dgrad_t' : 'conv2d.depthwise.fwd_t', shader: 'depthwise', entry: 'fwd_t',
     constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg, FLIP: flip ? 1 : 0 },
