@@ -2,22 +2,31 @@
 // forward and backward. `count` = N·inner elements per channel; element e of channel c lives at
 // (e / inner)·C·inner + c·inner + e % inner.
 //
-//  * stats_main, stats_update: one workgroup (256 threads) per channel; two passes over the
+//  * stats_main, stats_update: one workgroup (WGR threads) per channel; two passes over the
 //                channel — mean, then Σ(x − mean)² (numerically sound, no E[x²] − E[x]²
-//                cancellation) — each a strided per-thread sum plus a tree reduction (1 KiB).
+//                cancellation) — each a strided per-thread sum plus a tree reduction (≤ 1 KiB).
 //                Writes stats = [mean; invstd] ([2, C]), the only thing saved for backward, and
 //                stats_update also blends running mean/var in place (unbiased var: · count/(count−1)).
 //  * eval_stats: one thread per channel: stats = [running mean; 1/√(running var + eps)].
-//  * norm_fwd:   one thread per element: y = (x − mean)·invstd·w + b.
+//  * norm_fwd:   one thread per Q elements: y = (x − mean)·invstd·w + b.
 //  * bwd_reduce: one workgroup per channel: dbias = Σ dy, dweight = Σ dy·x̂ (x̂ = (x − mean)·invstd).
-//  * bwd_dx:     one thread per element (training): dx = w·invstd·(dy − dbias/count − x̂·dweight/count)
+//  * bwd_dx:     one thread per Q elements (training): dx = w·invstd·(dy − dbias/count − x̂·dweight/count)
 //                (batch statistics depend on x); bwd_dx_eval: dx = w·invstd·dy.
+// Q (override) = 4 when inner % 4 == 0, else 1: the per-element entries (norm_fwd, bwd_dx,
+// bwd_dx_eval) take Q adjacent elements per thread, which then share one channel, so the channel
+// index — two integer divisions, run lane by lane on a CPU adapter — is computed once per Q.
+// ARBEx-tiny shapes (32×{16,32,64}×{32,16,8,4}², fwd+bwd with PReLU, per-op device time, same
+// process): norm_fwd 1.2–3.5× and bwd_dx 1.3–1.9× faster. The per-channel reductions stay at one
+// element per step: Q = 4 there was 0.4–1.1× (fewer threads busy in the same barrier tree).
 // Storage buffers per entry: stats_main 2, stats_update 4, eval_stats 3, norm_fwd 5,
 // bwd_reduce 5, bwd_dx 7, bwd_dx_eval 5. (No entry binds the placeholder to two writable slots.)
 // Limits: C ≤ 65535·65535 workgroups (split over x/y), tensors < 2^32 elements.
 
 override HAS_W: bool = false;
 override HAS_B: bool = false;
+override Q: u32 = 1u;
+// Threads of the per-channel reductions (stats_*, bwd_reduce): 256, or fewer on a CPU adapter.
+override WGR: u32 = 256u;
 
 struct Params {
   c: u32, inner: u32, count: u32, total: u32,
@@ -46,7 +55,7 @@ fn addr(c: u32, e: u32) -> u32 {
 fn wg_sum(li: u32, v: f32) -> f32 {
   red[li] = v;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
+  for (var s = WGR / 2u; s > 0u; s = s >> 1u) {
     if (li < s) { red[li] = red[li] + red[li + s]; }
     workgroupBarrier();
   }
@@ -60,17 +69,17 @@ fn channel_of(i: u32) -> u32 { return (i / p.inner) % p.c; }
 /** Two-pass batch statistics of channel c: (mean, biased variance). */
 fn channel_stats(c: u32, li: u32) -> vec2<f32> {
   var s = 0.0;
-  for (var e = li; e < p.count; e += 256u) { s = s + x[addr(c, e)]; }
+  for (var e = li; e < p.count; e += WGR) { s = s + x[addr(c, e)]; }
   let mean = wg_sum(li, s) / f32(p.count);
   var q = 0.0;
-  for (var e = li; e < p.count; e += 256u) {
+  for (var e = li; e < p.count; e += WGR) {
     let d = x[addr(c, e)] - mean;
     q = fma(d, d, q);
   }
   return vec2<f32>(mean, wg_sum(li, q) / f32(p.count));
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WGR)
 fn stats_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = flat_wg(wid, nwg);
   if (c >= p.c) { return; }
@@ -82,7 +91,7 @@ fn stats_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 }
 
 // Separate entry (not an override) so stats_main binds no running-stat buffers at all.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WGR)
 fn stats_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = flat_wg(wid, nwg);
   if (c >= p.c) { return; }
@@ -105,23 +114,26 @@ fn eval_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(256)
 fn norm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.total) { return; }
-  let c = channel_of(i);
-  var v = (x[i] - stats[c]) * stats[p.c + c];
-  if (HAS_W) { v = v * weight[c]; }
-  if (HAS_B) { v = v + bias[c]; }
-  y[i] = v;
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * Q;
+  if (i0 >= p.total) { return; }
+  let c = channel_of(i0);
+  let mean = stats[c];
+  var sc = stats[p.c + c];
+  if (HAS_W) { sc = sc * weight[c]; }
+  var sh = 0.0;
+  if (HAS_B) { sh = bias[c]; }
+  // (x − mean) first: x·s − mean·s would cancel badly when |mean| ≫ std.
+  for (var t = 0u; t < Q; t++) { y[i0 + t] = fma(x[i0 + t] - mean, sc, sh); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WGR)
 fn bwd_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = flat_wg(wid, nwg);
   if (c >= p.c) { return; }
   let mean = stats[c];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var e = li; e < p.count; e += 256u) {
+  for (var e = li; e < p.count; e += WGR) {
     let a = addr(c, e);
     let g = gy[a];
     sg = sg + g;
@@ -142,17 +154,25 @@ fn dx_scale(c: u32) -> f32 {
 
 @compute @workgroup_size(256)
 fn bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.total) { return; }
-  let c = channel_of(i);
-  let xhat = (x[i] - stats[c]) * stats[p.c + c];
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * Q;
+  if (i0 >= p.total) { return; }
+  let c = channel_of(i0);
+  let mean = stats[c];
+  let inv = stats[p.c + c];
   let n = f32(p.count);
-  y[i] = dx_scale(c) * (gy[i] - dbias[c] / n - xhat * dweight[c] / n);
+  let gm = dbias[c] / n;
+  let wm = dweight[c] / n;
+  let k = dx_scale(c);
+  for (var t = 0u; t < Q; t++) {
+    let xhat = (x[i0 + t] - mean) * inv;
+    y[i0 + t] = k * (gy[i0 + t] - gm - xhat * wm);
+  }
 }
 
 @compute @workgroup_size(256)
 fn bwd_dx_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.total) { return; }
-  y[i] = dx_scale(channel_of(i)) * gy[i];
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * Q;
+  if (i0 >= p.total) { return; }
+  let k = dx_scale(channel_of(i0));
+  for (var t = 0u; t < Q; t++) { y[i0 + t] = k * gy[i0 + t]; }
 }

@@ -10,6 +10,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { reductionLanes } from '../runtime/tuner.js';
 
 export interface BatchNormOptions {
   weight?: Tensor;
@@ -50,13 +51,16 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
   const ph = rt.placeholder();
   const params = new Params().u32(c, inner, count, x.size).f32(momentum, eps, count > 1 ? count / (count - 1) : 1).u32(0);
   const channels = grid(c, 1);
-  const elements = grid(x.size, 256);
+  // Q adjacent elements per thread when they always share a channel (shaders/batchnorm.wgsl).
+  const Q = inner % 4 === 0 ? 4 : 1;
+  const elements = grid(x.size / Q, 256);
+  const WGR = reductionLanes();
 
   // stats = [mean; invstd] per channel: batch statistics in training, running ones in eval.
   const stats = new Tensor([2, c], 'f32');
   if (training) {
     rt.dispatch({
-      op: 'batchNorm.stats', shader: 'batchnorm', entry: rm ? 'stats_update' : 'stats_main',
+      op: 'batchNorm.stats', shader: 'batchnorm', entry: rm ? 'stats_update' : 'stats_main', constants: { WGR },
       params, buffers: rm ? [x.buffer, stats.buffer, rm.buffer, rv!.buffer] : [x.buffer, stats.buffer], workgroups: channels,
     });
   } else {
@@ -67,7 +71,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
   }
   const y = new Tensor(x.shape, 'f32');
   rt.dispatch({
-    op: 'batchNorm', shader: 'batchnorm', entry: 'norm_fwd', constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0 },
+    op: 'batchNorm', shader: 'batchnorm', entry: 'norm_fwd', constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0, Q },
     params, buffers: [x.buffer, stats.buffer, null, null, weight ? weight.buffer : ph, bias ? bias.buffer : ph, y.buffer],
     workgroups: elements,
   });
@@ -80,7 +84,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
     const dw = needSums ? new Tensor([c], 'f32') : null;
     if (db && dw) {
       rt.dispatch({
-        op: 'batchNorm.bwdReduce', shader: 'batchnorm', entry: 'bwd_reduce',
+        op: 'batchNorm.bwdReduce', shader: 'batchnorm', entry: 'bwd_reduce', constants: { WGR },
         params, buffers: [x.buffer, stats.buffer, null, null, null, null, null, g.buffer, db.buffer, dw.buffer],
         workgroups: channels,
       });
@@ -89,7 +93,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
     if (x.requiresGrad) {
       dx = new Tensor(x.shape, 'f32');
       rt.dispatch({
-        op: 'batchNorm.bwdDx', shader: 'batchnorm', entry: training ? 'bwd_dx' : 'bwd_dx_eval', constants: { HAS_W: weight ? 1 : 0 },
+        op: 'batchNorm.bwdDx', shader: 'batchnorm', entry: training ? 'bwd_dx' : 'bwd_dx_eval', constants: { HAS_W: weight ? 1 : 0, Q },
         params, buffers: [training ? x.buffer : null, stats.buffer, null, null, weight ? weight.buffer : ph, null, dx.buffer, g.buffer, ...(training ? [db!.buffer, dw!.buffer] : [])],
         workgroups: elements,
       });

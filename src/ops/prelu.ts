@@ -9,6 +9,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { reductionLanes } from '../runtime/tuner.js';
 
 /** x: any rank (channels on axis 1 when rank >= 2); alpha: [C] or [1]. */
 export function prelu(x: Tensor, alpha: Tensor): Tensor {
@@ -21,24 +22,28 @@ export function prelu(x: Tensor, alpha: Tensor): Tensor {
   const inner = c === 1 ? Math.max(x.size, 1) : x.shape.slice(2).reduce((a, b) => a * b, 1);
   const outer = c === 1 ? 1 : x.shape[0]!;
   const params = new Params().u32(x.size, c, inner, outer);
+  // Q adjacent elements per thread when they always share a channel (shaders/prelu.wgsl).
+  const Q = inner % 4 === 0 ? 4 : 1;
+  const constants = { Q };
+  const elements = grid(x.size / Q, 256);
   const y = new Tensor(x.shape, 'f32');
   runtime().dispatch({
-    op: 'prelu', shader: 'prelu', entry: 'fwd', params,
-    buffers: [x.buffer, alpha.buffer, y.buffer], workgroups: grid(x.size, 256),
+    op: 'prelu', shader: 'prelu', entry: 'fwd', constants, params,
+    buffers: [x.buffer, alpha.buffer, y.buffer], workgroups: elements,
   });
   return record(y, 'prelu', [x, alpha], (g) => {
     let dx: Tensor | null = null, da: Tensor | null = null;
     if (x.requiresGrad) {
       dx = new Tensor(x.shape, 'f32');
       runtime().dispatch({
-        op: 'prelu.bwdDx', shader: 'prelu', entry: 'bwd_dx', params,
-        buffers: [x.buffer, alpha.buffer, dx.buffer, g.buffer], workgroups: grid(x.size, 256),
+        op: 'prelu.bwdDx', shader: 'prelu', entry: 'bwd_dx', constants, params,
+        buffers: [x.buffer, alpha.buffer, dx.buffer, g.buffer], workgroups: elements,
       });
     }
     if (alpha.requiresGrad) {
       da = new Tensor([c], 'f32');
       runtime().dispatch({
-        op: 'prelu.bwdAlpha', shader: 'prelu', entry: 'bwd_alpha', params,
+        op: 'prelu.bwdAlpha', shader: 'prelu', entry: 'bwd_alpha', constants: { WGR: reductionLanes() }, params,
         buffers: [x.buffer, null, da.buffer, g.buffer], workgroups: grid(c, 1),
       });
     }

@@ -275,6 +275,27 @@ const tuners = new WeakMap<Runtime, Tuner>();
 let defaults: { store: TunerStore | null; overrides: string; measuring: boolean | null } = { store: null, overrides: '', measuring: null };
 
 /** The tuner of the current runtime (created on first use with the host's defaults). */
+/**
+ * Threads per workgroup of the one-workgroup-per-channel reductions (BatchNorm statistics and
+ * gradients, PReLU's dα). A CPU adapter runs a workgroup on one core, so width buys no parallelism
+ * there, and each barrier of the reduction tree switches every 8-lane coroutine: 8 lanes (one
+ * coroutine) were 1.3–10× faster than 256 on ARBEx-tiny shapes (32×{16…128}×{32…2}², lavapipe,
+ * per-op device time). GPUs keep 256.
+ */
+export function reductionLanes(): number {
+  return forcedLanes ?? (tuner().adapterClass === 'cpu' ? 8 : 256);
+}
+
+let forcedLanes: number | null = null;
+
+/** Forces reductionLanes() (a power of two ≤ 256; null: by adapter class). For tests, so both widths are checked on one adapter. */
+export function setReductionLanes(lanes: number | null): void {
+  if (lanes !== null && !(Number.isInteger(lanes) && lanes >= 1 && lanes <= 256 && (lanes & (lanes - 1)) === 0)) {
+    throw new RangeError(`setReductionLanes: expected a power of two from 1 to 256, got ${lanes}`);
+  }
+  forcedLanes = lanes;
+}
+
 export function tuner(): Tuner {
   const rt = runtime();
   let t = tuners.get(rt);

@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from '../../src/index.js';
 import { batchNorm } from '../../src/ops/batchnorm.js';
 import { prelu } from '../../src/ops/prelu.js';
+import { setReductionLanes } from '../../src/runtime/tuner.js';
 import { engine } from '../helpers/engine.js';
 import { expectClose, gradcheck } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
@@ -10,7 +11,9 @@ import * as R from '../reference/norm.js';
 beforeAll(engine);
 
 describe('batchNorm (training) vs float64 reference', () => {
-  const shapes = [[3, 5, 7, 3], [6, 7], [2, 1, 1, 1], [2, 3, 17, 19], [300, 2]];
+  // inner % 4 == 0 takes the 4-elements-per-thread kernels: [3, 5, 4, 3], and [5, 2, 16, 16] whose
+  // channels (1,280 values) also wrap the reductions' 256-thread sweep.
+  const shapes = [[3, 5, 7, 3], [6, 7], [2, 1, 1, 1], [2, 3, 17, 19], [300, 2], [3, 5, 4, 3], [5, 2, 16, 16]];
   for (const s of shapes) {
     const c = s[1]!;
     it(`[${s}] with affine`, async () => {
@@ -59,7 +62,7 @@ describe('batchNorm (training) vs float64 reference', () => {
 });
 
 describe('batchNorm (eval) vs float64 reference', () => {
-  for (const s of [[3, 4, 5, 2], [5, 6]]) {
+  for (const s of [[3, 4, 5, 2], [5, 6], [3, 4, 2, 2]]) {
     const c = s[1]!;
     it(`[${s}]`, async () => {
       await gradcheck({
@@ -80,7 +83,9 @@ describe('batchNorm (eval) vs float64 reference', () => {
 
 describe('prelu vs float64 reference', () => {
   // Channels longer than one 256-thread sweep (the dα walk wraps rows): [3, 2, 17, 13], [600, 3].
-  const cases: [number[], number][] = [[[2, 3, 4, 5], 3], [[2, 3, 4, 5], 1], [[5, 4], 4], [[7], 1], [[1, 1, 1, 1], 1], [[3, 2, 17, 13], 2], [[600, 3], 3]];
+  // inner % 4 == 0 (4 elements per thread): [2, 3, 4, 5], the shared α of [2, 3, 4, 5], and
+  // [3, 2, 20, 20] (1,200 values per channel).
+  const cases: [number[], number][] = [[[2, 3, 4, 5], 3], [[2, 3, 4, 5], 1], [[5, 4], 4], [[7], 1], [[1, 1, 1, 1], 1], [[3, 2, 17, 13], 2], [[600, 3], 3], [[3, 2, 20, 20], 2]];
   for (const [s, c] of cases) {
     it(`[${s}] alpha [${c}]`, async () => {
       await gradcheck({
@@ -91,6 +96,26 @@ describe('prelu vs float64 reference', () => {
       });
     });
   }
+});
+
+describe('per-channel reductions at the GPU width (256 lanes; CPU adapters use 8)', () => {
+  afterAll(() => setReductionLanes(null));
+  it('batchNorm and prelu gradients match float64 with 256-lane reductions', async () => {
+    setReductionLanes(256);
+    await gradcheck({
+      inputs: [{ shape: [5, 2, 16, 16] }, { shape: [2], lo: 0.5, hi: 1.5 }, { shape: [2] }],
+      engine: ([x, w, b]) => batchNorm(x!, { weight: w, bias: b, training: true }),
+      reference: ([x, w, b]) => R.batchNormTrain(x!, w!, b!),
+      fwdTol: 1e-4, gradTol: 3e-3, samples: 32,
+    });
+    await gradcheck({
+      inputs: [{ shape: [3, 2, 17, 13] }, { shape: [2], lo: 0, hi: 0.5 }],
+      engine: ([x, a]) => prelu(x!, a!),
+      reference: ([x, a]) => R.prelu(x!, a!),
+      samples: 32,
+    });
+    setReductionLanes(null);
+  });
 });
 
 describe('batchNorm / prelu validation', () => {
