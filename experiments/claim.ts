@@ -1,18 +1,27 @@
 /**
- * The ARBEx claim, reproduced small (issue 7): on synthetic faces with a long-tail class prior
+ * The ARBEx claim, reproduced small (issues 7, 13): on synthetic faces with a long-tail class prior
  * (ρ = 10) and 30 % asymmetric label noise, evaluated on clean test labels, compare on identical
- * data, budget and seeds:
- *   baseline   feature extractor + linear head, plain cross-entropy, shuffled batches, standard aug
- *   arbex      full ARBEx: balanced batches, heavy aug, reliability balancing, anchor + center loss
- *   no-rb      arbex without reliability balancing
- *   no-anchor  arbex without the anchor loss (λ_a = 0)
- *   scope-sample  arbex with the batch-independent attention scope
- *   margin     arbex with the bounded margin anchor loss
- *   query-released  arbex with the released raw reshape of the landmark queries into heads
- * Writes experiments/results/claim-<tag>.json (every run) and prints a markdown table of
- * mean ± std of clean-label accuracy and macro-F1 over seeds.
+ * data, budget and seeds. Two recipes:
  *
- *   npx tsx experiments/claim.ts [--seeds 1,2,3] [--epochs 4] [--train-size 2000] [--variants a,b] [--tag NAME]
+ * --recipe demo (default; issue 13): every variant trains with the demo's recipe
+ * (scripts/train-demo.sh: no augmentation, warm-up + cosine, flattened-token readout, balanced
+ * batches, anchors on the sphere, margin anchor loss, NLL on the primary p), so the rows differ
+ * only in what they name:
+ *   baseline        reliability balancing off: plain NLL of p (same sampler, data, schedule)
+ *   arbex           reliability balancing + anchor + center losses
+ *   no-anchor       arbex without the anchor loss (λ_a = 0)
+ *   no-center       arbex without the center loss (λ_c = 0)
+ *   baseline-clean  baseline on uniform, clean data (the budget check: ≥ 60 % means it learns)
+ * --recipe released (the 2026-11-28 table): the released choices (heavy aug, batch scope,
+ * released anchor loss), variants baseline (shuffled, standard aug), arbex, no-rb, no-anchor,
+ * scope-sample, margin, query-released.
+ *
+ * Writes experiments/results/claim-<tag>.json (every run, with per-epoch validation accuracy and
+ * reliability-balancing dynamics) and prints a markdown table of mean ± std of clean-label
+ * accuracy and macro-F1 over seeds.
+ *
+ *   npx tsx experiments/claim.ts [--recipe demo|released] [--seeds 1,2,3] [--epochs 4]
+ *     [--train-size 4000] [--variants a,b] [--tag NAME]
  */
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,13 +35,15 @@ const arg = (name: string, dflt: string): string => {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
 };
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
+const recipe = arg('recipe', 'demo');
+if (recipe !== 'demo' && recipe !== 'released') throw new Error(`--recipe ${recipe} (expected demo or released)`);
 const epochs = Number(arg('epochs', '4'));
-const trainSize = Number(arg('train-size', '2000'));
+const trainSize = Number(arg('train-size', recipe === 'demo' ? '4000' : '2000'));
 const tag = arg('tag', 'default');
 const only = arg('variants', '');
 
-type Variant = { name: string; describe: string; apply: (j: TrainJobOptions) => void };
-const VARIANTS: Variant[] = [
+type Variant = { name: string; describe: string; apply: (j: TrainJobOptions) => void; byDefault?: boolean };
+const RELEASED_VARIANTS: Variant[] = [
   { name: 'baseline', describe: 'extractor + linear head, cross-entropy, shuffled, standard aug', apply: (j) => {
     j.loss = { ...j.loss, reliability: false };
     j.sampler = 'shuffle';
@@ -47,14 +58,36 @@ const VARIANTS: Variant[] = [
   { name: 'margin', describe: 'ARBEx, bounded margin anchor loss', apply: (j) => void (j.loss = { ...j.loss, anchorLoss: 'margin' }) },
   { name: 'query-released', describe: 'ARBEx, landmark queries split by the released raw reshape', apply: (j) => void (j.config.querySplit = 'released-reshape') },
 ];
+const DEMO_VARIANTS: Variant[] = [
+  { name: 'baseline', describe: 'same extractor, head, data and schedule; plain NLL of p (reliability balancing off)', byDefault: true, apply: (j) => void (j.loss = { ...j.loss, reliability: false }) },
+  { name: 'arbex', describe: 'reliability balancing (sample scope) + anchor (sphere, margin) + center losses', byDefault: true, apply: () => {} },
+  { name: 'no-anchor', describe: 'arbex without the anchor loss', byDefault: true, apply: (j) => void (j.loss = { ...j.loss, lambdaAnchor: 0 }) },
+  { name: 'no-center', describe: 'arbex without the center loss', apply: (j) => void (j.loss = { ...j.loss, lambdaCenter: 0 }) },
+  { name: 'baseline-clean', describe: 'baseline on uniform, clean data (does the baseline learn at this budget?)', apply: (j) => {
+    j.loss = { ...j.loss, reliability: false };
+    j.data = { ...j.data, synth: { ...j.data.synth, prior: { kind: 'uniform' }, noise: { kind: 'none' } } };
+  } },
+];
+const VARIANTS = recipe === 'demo' ? DEMO_VARIANTS : RELEASED_VARIANTS;
+
+/** The demo recipe of scripts/train-demo.sh, applied to a job (the data sizes are the sweep's). */
+function demoRecipe(j: TrainJobOptions): void {
+  j.augment = 'none';
+  j.schedule = 'cosine';
+  j.warmupSteps = 50;
+  j.config.vit = { ...j.config.vit, readout: 'flatten' };
+  j.config.head = { ...j.config.head, anchorSpace: 'sphere' };
+  j.loss = { ...j.loss, anchorLoss: 'margin', lambdaPrimary: 1 };
+}
 
 const outDir = join('experiments', 'results');
 mkdirSync(outDir, { recursive: true });
 const resultsPath = join(outDir, `claim-${tag}.json`);
-type Row = { variant: string; seed: number; accuracy: number; macroF1: number; noisyAccuracy: number; seconds: number };
+type Row = { variant: string; seed: number; accuracy: number; macroF1: number; noisyAccuracy: number; seconds: number; valAcc?: (number | undefined)[]; dynamics?: unknown[] };
 const rows: Row[] = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { rows: Row[] }).rows : [];
 
-for (const v of VARIANTS.filter((x) => !only || only.split(',').includes(x.name))) {
+const chosen = VARIANTS.filter((x) => only ? only.split(',').includes(x.name) : recipe === 'released' || x.byDefault);
+for (const v of chosen) {
   for (const seed of seeds) {
     if (rows.some((r) => r.variant === v.name && r.seed === seed)) continue; // resumable sweep
     const job: TrainJobOptions = {
@@ -71,17 +104,24 @@ for (const v of VARIANTS.filter((x) => !only || only.split(',').includes(x.name)
       quiet: true,
       report: false,
     };
-    // The reference choices (batch scope and anchor loss as released, queries split by head); variants change one.
-    job.config.head = { ...job.config.head, attentionScope: 'batch' };
-    job.config.querySplit = 'heads';
-    job.loss.anchorLoss = 'released';
+    if (recipe === 'demo') {
+      demoRecipe(job);
+    } else {
+      // The reference choices (batch scope and anchor loss as released, queries split by head); variants change one.
+      job.config.head = { ...job.config.head, attentionScope: 'batch' };
+      job.config.querySplit = 'heads';
+      job.loss.anchorLoss = 'released';
+    }
     v.apply(job);
     const t0 = performance.now();
     const r = await runTraining(job);
     // Headline numbers on clean labels; noisy-label accuracy kept for reference.
     const cleanRes = JSON.parse(readFileSync(join(job.out, 'result.json'), 'utf8')) as { cleanMacroF1: number };
-    rows.push({ variant: v.name, seed, accuracy: r.test.cleanAccuracy, macroF1: cleanRes.cleanMacroF1, noisyAccuracy: r.test.accuracy, seconds: (performance.now() - t0) / 1000 });
-    writeJsonAtomic(resultsPath, { tag, epochs, trainSize, seeds, rows });
+    rows.push({
+      variant: v.name, seed, accuracy: r.test.cleanAccuracy, macroF1: cleanRes.cleanMacroF1, noisyAccuracy: r.test.accuracy, seconds: (performance.now() - t0) / 1000,
+      valAcc: r.history.map((h) => h.valAcc), dynamics: r.history.map((h) => h.dynamics ?? null),
+    });
+    writeJsonAtomic(resultsPath, { tag, recipe, epochs, trainSize, seeds, rows });
     console.log(`${v.name} seed ${seed}: clean acc ${(r.test.cleanAccuracy * 100).toFixed(2)} %, macro-F1 ${(cleanRes.cleanMacroF1 * 100).toFixed(2)} % (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
 }
