@@ -1,22 +1,19 @@
 // elementwise.wgsl — unary, binary and ternary (where) maps over f32 tensors.
 //
 // One thread per output element, 256 per workgroup, launched on a 2-D grid (see common.wgsl).
-// The op is a uniform (p.op), so one pipeline per entry serves every op: a switch on a uniform
-// costs a branch per 8-lane chunk on llvmpipe, while one pipeline per op (an override) cost
-// ~0.1 s of JIT each on first use — 18 of them in an ARBEx-tiny step. Broadcasting kernels walk the output index digit by digit
+// The op is a pipeline-overridable constant OP, so each op compiles to its own branch-free
+// pipeline while sharing this source. Broadcasting kernels walk the output index digit by digit
 // and use per-input strides (0 on broadcast dimensions); equal-shape inputs take the flat path.
 // Backward helpers (RELU_BWD etc.) are binary ops of (upstream gradient, saved tensor) so that
 // an activation's backward is a single pass. Limits: rank <= 8, n < 2^32.
+
+override OP: u32 = 0u;
 
 struct Params {
   n: u32,
   rank: u32,
   alpha: f32,
   beta: f32,
-  op: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
   shape: array<vec4<u32>, 2>,
   sa: array<vec4<u32>, 2>,
   sb: array<vec4<u32>, 2>,
@@ -48,7 +45,7 @@ fn sigmoid_f32(x: f32) -> f32 {
 }
 
 fn unary_op(x: f32) -> f32 {
-  switch p.op {
+  switch OP {
     case 0u: { return -x; }
     case 1u: { return exp(x); }
     case 2u: { return log(x); }
@@ -73,7 +70,7 @@ fn unary_op(x: f32) -> f32 {
 }
 
 fn binary_op(x: f32, y: f32) -> f32 {
-  switch p.op {
+  switch OP {
     case 0u: { return x + y; }
     case 1u: { return x - y; }
     case 2u: { return x * y; }
