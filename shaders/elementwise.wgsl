@@ -14,6 +14,10 @@ struct Params {
   rank: u32,
   alpha: f32,
   beta: f32,
+  run: u32,        // binary_bcast3: adjacent outputs per thread (1, or 4 when the last dim allows)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   shape: array<vec4<u32>, 2>,
   sa: array<vec4<u32>, 2>,
   sb: array<vec4<u32>, 2>,
@@ -155,7 +159,10 @@ fn binary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 }
 
 // Broadcast with at most 3 (collapsed) dimensions: fixed index arithmetic, no loop over a
-// uniform array (dynamic uniform indexing and per-dimension divisions dominate on CPUs).
+// uniform array (dynamic uniform indexing and per-dimension divisions dominate on CPUs). A thread
+// computes p.run adjacent outputs (4 when the last dimension is a multiple of 4, so a run never
+// crosses a row): the divisions are done once per run, each output then steps by the inputs'
+// last-dimension strides (0 where broadcast).
 fn offsets3(i: u32) -> vec2<u32> {
   let s1 = p.shape[0].y;
   let s2 = p.shape[0].z;
@@ -169,8 +176,8 @@ fn offsets3(i: u32) -> vec2<u32> {
 
 @compute @workgroup_size(256)
 fn binary_bcast3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.n) { return; }
-  let o = offsets3(i);
-  out[i] = binary_op(a[o.x], b[o.y]);
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * p.run;
+  if (i0 >= p.n) { return; }
+  let o = offsets3(i0);
+  for (var t = 0u; t < p.run; t++) { out[i0 + t] = binary_op(a[o.x + t * p.sa[0].z], b[o.y + t * p.sb[0].z]); }
 }

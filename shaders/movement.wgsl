@@ -11,6 +11,10 @@ struct Params {
   rank: u32,
   offset: u32,
   value: u32,       // pad: fill value bits
+  run: u32,         // gather3/gather4: adjacent outputs per thread (1, or 4 when the last dim allows)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   shape: array<vec4<u32>, 2>,
   stride: array<vec4<u32>, 2>,
   before: array<vec4<u32>, 2>,   // pad only
@@ -69,29 +73,34 @@ fn pad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   dst[i] = select(p.value, src[off], inside);
 }
 
-// Fixed-rank variant for at most 3 (collapsed) dimensions: no loop over uniform arrays, two
-// divisions per element (integer division is scalarised and slow on CPU adapters).
+// Fixed-rank variant for at most 3 (collapsed) dimensions: no loop over uniform arrays. A thread
+// copies p.run adjacent outputs (4 when the last dimension is a multiple of 4, so a run never
+// crosses a row): the index decode — divisions, scalarised and slow on CPU adapters — is done once
+// per run, each output then steps by the last dimension's stride.
 @compute @workgroup_size(256)
 fn gather3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.n) { return; }
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * p.run;
+  if (i0 >= p.n) { return; }
   let s1 = p.shape[0].y;
   let s2 = p.shape[0].z;
-  let q = i / s2;
-  let idx = vec3<u32>(q / s1, q % s1, i % s2);
-  dst[i] = src[p.offset + dot(idx, p.stride[0].xyz)];
+  let q = i0 / s2;
+  let idx = vec3<u32>(q / s1, q % s1, i0 % s2);
+  let o = p.offset + dot(idx, p.stride[0].xyz);
+  for (var t = 0u; t < p.run; t++) { dst[i0 + t] = src[o + t * p.stride[0].z]; }
 }
 
-// rank-4 variant (the common permutes of [B, H, N, D] / NCHW that do not collapse further).
+// rank-4 variant (the common permutes of [B, H, N, D] / NCHW that do not collapse further); runs
+// of p.run outputs as in gather3.
 @compute @workgroup_size(256)
 fn gather4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.n) { return; }
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * p.run;
+  if (i0 >= p.n) { return; }
   let s = p.shape[0];
-  let i3 = i % s.w;
-  let q2 = i / s.w;
+  let i3 = i0 % s.w;
+  let q2 = i0 / s.w;
   let i2 = q2 % s.z;
   let q1 = q2 / s.z;
   let idx = vec4<u32>(q1 / s.y, q1 % s.y, i2, i3);
-  dst[i] = src[p.offset + dot(idx, p.stride[0])];
+  let o = p.offset + dot(idx, p.stride[0]);
+  for (var t = 0u; t < p.run; t++) { dst[i0 + t] = src[o + t * p.stride[0].w]; }
 }

@@ -36,7 +36,7 @@ function launchUnary(x: Tensor, code: number, op: string, alpha = 0, beta = 0): 
   const vec = x.size % 4 === 0;
   runtime().dispatch({
     op, shader: 'elementwise', entry: vec ? 'unary_vec4' : 'unary', constants: { OP: code },
-    params: new Params().u32(x.size, 0).f32(alpha, beta),
+    params: new Params().u32(x.size, 0).f32(alpha, beta).u32(1, 0, 0, 0),
     buffers: [x.buffer, null, out.buffer],
     workgroups: grid(vec ? x.size / 4 : x.size, 256),
   });
@@ -51,7 +51,8 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName): Tensor {
   const flat = sameShape(a.shape, b.shape);
   const params = new Params();
   let entry = 'binary_flat';
-  if (flat) params.u32(out.size, 0).f32(0, 0);
+  let run = 1;
+  if (flat) params.u32(out.size, 0).f32(0, 0).u32(1, 0, 0, 0);
   else {
     const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
     // Pad to 3 leading dims for the fixed-rank kernel.
@@ -60,13 +61,15 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName): Tensor {
     const cs = small ? pad(c.shape, 1) : c.shape;
     const sa = small ? pad(c.strides[0]!, 0) : c.strides[0]!;
     const sb = small ? pad(c.strides[1]!, 0) : c.strides[1]!;
-    params.u32(out.size, cs.length).f32(0, 0).u32Array(cs, 8, 1).u32Array(sa, 8).u32Array(sb, 8);
+    // The 3-dim kernel computes 4 adjacent outputs per thread when no run crosses a row.
+    run = small && cs[2]! % 4 === 0 ? 4 : 1;
+    params.u32(out.size, cs.length).f32(0, 0).u32(run, 0, 0, 0).u32Array(cs, 8, 1).u32Array(sa, 8).u32Array(sb, 8);
     entry = small ? 'binary_bcast3' : 'binary_bcast';
   }
   const vec = flat && out.size % 4 === 0;
   runtime().dispatch({
     op: name, shader: 'elementwise', entry: vec ? 'binary_vec4' : entry, constants: { OP: BINARY[name] },
-    params, buffers: [a.buffer, b.buffer, out.buffer], workgroups: grid(vec ? out.size / 4 : out.size, 256),
+    params, buffers: [a.buffer, b.buffer, out.buffer], workgroups: grid(vec ? out.size / 4 : out.size / run, 256),
   });
   return out;
 }

@@ -16,10 +16,12 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], offset: 
   const r = c.shape.length;
   const fixed = r <= 4 ? (r <= 3 ? 3 : 4) : 0;
   const padTo = (v: number[], fill: number): number[] => [...Array(Math.max(0, fixed - v.length)).fill(fill), ...v];
+  // The fixed-rank kernels copy 4 adjacent outputs per thread when no run crosses a row.
+  const run = fixed && c.shape[r - 1]! % 4 === 0 ? 4 : 1;
   runtime().dispatch({
     op, shader: 'movement', entry: fixed === 3 ? 'gather3' : fixed === 4 ? 'gather4' : 'gather',
-    params: new Params().u32(out.size, fixed || r, offset, 0).u32Array(fixed ? padTo(c.shape, 1) : c.shape, 8, 1).u32Array(fixed ? padTo(c.strides[0]!, 0) : c.strides[0]!, 8),
-    buffers: [x.buffer, out.buffer], workgroups: grid(out.size, 256),
+    params: new Params().u32(out.size, fixed || r, offset, 0, run, 0, 0, 0).u32Array(fixed ? padTo(c.shape, 1) : c.shape, 8, 1).u32Array(fixed ? padTo(c.strides[0]!, 0) : c.strides[0]!, 8),
+    buffers: [x.buffer, out.buffer], workgroups: grid(out.size / run, 256),
   });
   return out;
 }
@@ -29,7 +31,7 @@ function scatterInto(dst: Tensor, src: Tensor, strides: readonly number[], offse
   const c = collapseDims(src.shape, [strides, contiguousStrides(src.shape)]);
   runtime().dispatch({
     op, shader: 'movement', entry: 'scatter',
-    params: new Params().u32(src.size, c.shape.length, offset, 0).u32Array(c.shape, 8, 1).u32Array(c.strides[0]!, 8),
+    params: new Params().u32(src.size, c.shape.length, offset, 0, 1, 0, 0, 0).u32Array(c.shape, 8, 1).u32Array(c.strides[0]!, 8),
     buffers: [src.buffer, dst.buffer], workgroups: grid(src.size, 256),
   });
 }
@@ -179,7 +181,7 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   const bits = new Uint32Array(x.dtype === 'f32' ? new Float32Array([value]).buffer : new Int32Array([value]).buffer)[0]!;
   runtime().dispatch({
     op: 'pad', shader: 'movement', entry: 'pad',
-    params: new Params().u32(out.size, shape.length, 0, bits).u32Array(shape, 8, 1).u32Array([], 8).u32Array(before, 8).u32Array(x.shape, 8, 1),
+    params: new Params().u32(out.size, shape.length, 0, bits, 1, 0, 0, 0).u32Array(shape, 8, 1).u32Array([], 8).u32Array(before, 8).u32Array(x.shape, 8, 1),
     buffers: [x.buffer, out.buffer], workgroups: grid(out.size, 256),
   });
   return record(out, 'pad', [x], (g) => [slice(g, before, before.map((b, i) => b + x.shape[i]!))]);

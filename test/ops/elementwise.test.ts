@@ -63,6 +63,9 @@ describe('binary ops with broadcasting', () => {
     [[4, 1, 3], [2, 1]],
     [[1, 7, 1, 2], [3, 1, 5, 1]],
     [[257], [1]],
+    // last dimension a multiple of 4: the 3-dim kernel's 4-output runs (b's last stride 0, then 1)
+    [[2, 3, 8], [3, 1]],
+    [[5, 1, 12], [1, 3, 12]],
   ];
   for (const [name, f, ref] of binary) {
     it(name, async () => {

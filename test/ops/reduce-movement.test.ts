@@ -64,6 +64,15 @@ describe('movement', () => {
       engine: ([x]) => E.transpose(x!, 1, 3),
       reference: ([x]) => R.permute(x!, [0, 3, 2, 1]),
     });
+    // Outputs whose last dimension is a multiple of 4 take the 4-output runs: collapsed to 3 dims
+    // ([2, 12, 8]), and 4 dims that do not collapse.
+    for (const [shape, perm] of [[[2, 8, 3, 4], [0, 2, 3, 1]], [[2, 4, 3, 8], [2, 0, 3, 1]]] as const) {
+      await gradcheck({
+        inputs: [{ shape: [...shape] }],
+        engine: ([x]) => E.permute(x!, [...perm]),
+        reference: ([x]) => R.permute(x!, [...perm]),
+      });
+    }
   });
 
   it('expand', async () => {
