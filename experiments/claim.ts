@@ -21,7 +21,7 @@
  * accuracy and macro-F1 over seeds.
  *
  *   npx tsx experiments/claim.ts [--recipe demo|released] [--seeds 1,2,3] [--epochs 4]
- *     [--train-size 4000] [--variants a,b] [--tag NAME]
+ *     [--train-size 4000] [--variants a,b] [--tag NAME] [--report (print what is on record, train nothing)]
  */
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +41,8 @@ const epochs = Number(arg('epochs', '4'));
 const trainSize = Number(arg('train-size', recipe === 'demo' ? '4000' : '2000'));
 const tag = arg('tag', 'default');
 const only = arg('variants', '');
+/** Print the table (and dynamics) of the runs on record without training anything. */
+const reportOnly = process.argv.includes('--report');
 
 type Variant = { name: string; describe: string; apply: (j: TrainJobOptions) => void; byDefault?: boolean };
 const RELEASED_VARIANTS: Variant[] = [
@@ -89,7 +91,7 @@ const rows: Row[] = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPa
 const chosen = VARIANTS.filter((x) => only ? only.split(',').includes(x.name) : recipe === 'released' || x.byDefault);
 for (const v of chosen) {
   for (const seed of seeds) {
-    if (rows.some((r) => r.variant === v.name && r.seed === seed)) continue; // resumable sweep
+    if (reportOnly || rows.some((r) => r.variant === v.name && r.seed === seed)) continue; // resumable sweep
     const job: TrainJobOptions = {
       ...DEFAULT_JOB,
       config: configByName('tiny'),
@@ -131,5 +133,24 @@ for (const v of VARIANTS) {
   const rs = rows.filter((r) => r.variant === v.name);
   if (!rs.length) continue;
   console.log(`| ${v.name} | ${v.describe} | ${formatMeanStd(meanStd(rs.map((r) => r.accuracy)), 2, 100)} | ${formatMeanStd(meanStd(rs.map((r) => r.macroF1)), 2, 100)} | ${rs.length} |`);
+}
+// Reliability balancing at work (issue 13, deliverable 4), per epoch, mean over seeds: mean
+// confidences of p, t and v, and how often the corrected distribution's top class differs from the
+// given label — for samples whose label is wrong (and how many of those moved to the true class)
+// and for samples whose label is right.
+type Dyn = { cp: number; ct: number; cv: number; noisy: number; noisyChanged: number; noisyFixed: number; clean: number; cleanChanged: number };
+const pct = (a: number, b: number): string => (b > 0 ? ((100 * a) / b).toFixed(1) : '–');
+for (const v of VARIANTS) {
+  const rs = rows.filter((r) => r.variant === v.name && r.dynamics?.some((d) => d));
+  if (!rs.length) continue;
+  console.log(`\n${v.name} (${rs.length} seeds): epoch | val acc | c(p) | c(t) | c(v) | noisy labels changed | of those fixed | clean labels changed`);
+  const epochsSeen = Math.max(...rs.map((r) => r.dynamics!.length));
+  for (let e = 0; e < epochsSeen; e++) {
+    const ds = rs.map((r) => r.dynamics![e] as Dyn | null).filter((d): d is Dyn => !!d);
+    const mean = (f: (d: Dyn) => number): number => ds.reduce((a, d) => a + f(d), 0) / ds.length;
+    const sum = (f: (d: Dyn) => number): number => ds.reduce((a, d) => a + f(d), 0);
+    const val = rs.map((r) => r.valAcc?.[e]).filter((x): x is number => typeof x === 'number');
+    console.log(`${e + 1} | ${(100 * val.reduce((a, b) => a + b, 0) / val.length).toFixed(1)} | ${mean((d) => d.cp).toFixed(3)} | ${mean((d) => d.ct).toFixed(3)} | ${mean((d) => d.cv).toFixed(3)} | ${pct(sum((d) => d.noisyChanged), sum((d) => d.noisy))} % | ${pct(sum((d) => d.noisyFixed), sum((d) => d.noisyChanged))} % | ${pct(sum((d) => d.cleanChanged), sum((d) => d.clean))} %`);
+  }
 }
 process.exit(0);
