@@ -8,7 +8,7 @@
 //            (masked at the plane's edges) and every (row, tap) pair that uses a row is applied
 //            from registers: for 3×3 s1, 36 per-invocation loads and 36 vec4 FMAs per 16 outputs
 //            (the previous kernel, 4 outputs per thread: 36 loads per 4 outputs).
-//            FLIP rotates the filter by 180°: the dgrad is fwd_t on dY (read through an
+//            p.flip rotates the filter by 180°: the dgrad is fwd_t on dY (read through an
 //            input-dilated view when strided: p.idil, nothing materialised) with padding
 //            d·(k−1) − p. KH, KW, SH, SW, DH, DW are overrides so the row/tap loops unroll.
 //   wgrad_t: same blocking; an invocation accumulates Σ dY·X of its block for every tap (kh·kw ≤ 25
@@ -31,6 +31,7 @@ struct Params {
   ho: u32, wo: u32, kh: u32, kw: u32,
   sh: u32, sw: u32, ph: i32, pw: i32,
   dh: u32, dw: u32, has_bias: u32, idil: u32,
+  flip: u32, _p0: u32, _p1: u32, _p2: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -148,9 +149,9 @@ override SW: u32 = 1u;
 override DH: u32 = 1u;
 override DW: u32 = 1u;
 override WG: u32 = 64u;
-override FLIP: bool = false;
 const T: u32 = 4u;      // output rows per invocation (host: DW_T)
 const SMAX: u32 = 16u;  // longest input row span (host: DW_SPAN_MAX)
+const KKMAX: u32 = 25u; // most taps fwd_t holds and wgrad_t accumulates (host: DW_KK_MAX)
 
 @compute @workgroup_size(WG)
 fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -185,6 +186,10 @@ fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
   let xb = plane * p.h * p.w;
   let wb = c * KK;
+  // The plane's taps, loaded once (each is used by T output rows). p.flip (a uniform, not an
+  // override: the forward and the dgrad share the pipeline) picks the 180°-rotated order.
+  var wr: array<f32, KKMAX>;
+  for (var tap = 0u; tap < KK; tap++) { wr[tap] = aux[wb + select(tap, KK - 1u - tap, p.flip != 0u)]; }
   var acc: array<vec4<f32>, T>;
   for (var r = 0u; r < R; r++) {
     let iy = iy0 + i32(r);
@@ -197,9 +202,7 @@ fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
       for (var ky = 0u; ky < KH; ky++) {
         if (t * SH + ky * DH != r) { continue; }
         for (var kx = 0u; kx < KW; kx++) {
-          var tap = ky * KW + kx;
-          if (FLIP) { tap = KK - 1u - tap; }
-          let wv = aux[wb + tap];
+          let wv = wr[ky * KW + kx];
           let o = kx * DW;
           acc[t] = fma(vec4<f32>(wv), vec4<f32>(xs[o], xs[o + SW], xs[o + 2u * SW], xs[o + 3u * SW]), acc[t]);
         }
@@ -218,7 +221,6 @@ fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
-const KKMAX: u32 = 25u; // most taps wgrad_t accumulates (host: DW_KK_MAX)
 
 @compute @workgroup_size(WG)
 fn wgrad_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {

@@ -312,9 +312,9 @@ export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, force
 
 // ---- depthwise kernels -----------------------------------------------------------------------
 
-function dwParams(g: VirtualConv, hasBias = false): Params {
+function dwParams(g: VirtualConv, hasBias = false, flip = false): Params {
   return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw)
-    .u32(g.dh, g.dw, hasBias ? 1 : 0, packedDilation(g));
+    .u32(g.dh, g.dw, hasBias ? 1 : 0, packedDilation(g), flip ? 1 : 0, 0, 0, 0);
 }
 
 /** Output rows per fwd_t invocation and the longest input span it may read (shader consts T, SMAX). */
@@ -338,14 +338,15 @@ function depthwiseBlocked(src: Tensor, w: Tensor, v: VirtualConv, flip: boolean,
   const wg = blocks <= 16 ? 16 : 64;
   runtime().dispatch({
     op: flip ? 'conv2d.depthwise.dgrad_t' : 'conv2d.depthwise.fwd_t', shader: 'depthwise', entry: 'fwd_t',
-    constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg, FLIP: flip ? 1 : 0 },
-    params: dwParams(v, !!bias), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg },
+    params: dwParams(v, !!bias, flip), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: grid(v.n * v.c * Math.ceil(blocks / wg), 1),
   });
   return y;
 }
 
-const dwBlockedFits = (v: VirtualConv) => 3 * v.sw + (v.kw - 1) * v.dw + 1 <= DW_SPAN_MAX;
+/** Whether the register-blocked kernels take this conv: the input span and the taps fit their registers. */
+const dwBlockedFits = (v: VirtualConv) => 3 * v.sw + (v.kw - 1) * v.dw + 1 <= DW_SPAN_MAX && v.kh * v.kw <= DW_KK_MAX;
 
 export function depthwiseForward(x: Tensor, w: Tensor, g: ConvGeometry, bias?: Tensor): Tensor {
   if (dwBlockedFits(g)) return depthwiseBlocked(x, w, g, false, bias);
@@ -376,7 +377,7 @@ export function depthwiseBackwardData(dy: Tensor, w: Tensor, g: ConvGeometry): T
   return dx;
 }
 
-/** Most taps wgrad_t accumulates in registers (shader const KKMAX). */
+/** Most taps fwd_t holds and wgrad_t accumulates in registers (shader const KKMAX). */
 const DW_KK_MAX = 25;
 
 /**
@@ -402,7 +403,7 @@ function depthwiseWgradBlocked(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
 }
 
 export function depthwiseBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
-  if (dwBlockedFits(g) && g.kh * g.kw <= DW_KK_MAX) return depthwiseWgradBlocked(dy, x, g);
+  if (dwBlockedFits(g)) return depthwiseWgradBlocked(dy, x, g);
   const dw = new Tensor([g.c, 1, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.depthwise.wgrad', shader: 'depthwise', entry: 'wgrad',
