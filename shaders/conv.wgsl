@@ -59,6 +59,7 @@ struct Params {
   kh: u32, kw: u32, sh: u32, sw: u32,
   ph: i32, pw: i32, dh: u32, dw: u32,
   tiles_n: u32, tiles: u32, kchunk: u32, splits: u32,
+  k16: u32, _q0: u32, _q1: u32, _q2: u32,   // k16 = 16, the K step, as a uniform (see ROLLED)
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -71,9 +72,18 @@ var<workgroup> As: array<f32, 1024>;   // [k][m], 16 × 64
 var<workgroup> Bs: array<f32, 1024>;   // [k][n], 16 × 64
 
 
+// ROLLED (the host sets it on CPU-class adapters, src/runtime/loop-form.ts): the K-step loops of
+// the implicit-GEMM kernels run to the uniform p.k16 instead of the constant 16, so llvmpipe keeps
+// them rolled: ~4.5 s of CPU to compile each of fwd/dgrad/wgrad unrolled. GPUs unroll them.
+override ROLLED: bool = false;
+fn k16() -> u32 {
+  if (ROLLED) { return p.k16; }
+  return 16u;
+}
+
 /** acc[2i], acc[2i+1] += Σ_k A[k][8·ty+i] · B[k][tx+8j]. Constant indices keep acc in registers. */
 fn mac(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, 16>>) {
-  for (var kk = 0u; kk < 16u; kk++) {
+  for (var kk = 0u; kk < k16(); kk++) {
     let ab = kk * 64u + 8u * ty;
     let bb = kk * 64u + tx;
     let b0 = vec4<f32>(Bs[bb], Bs[bb + 8u], Bs[bb + 16u], Bs[bb + 24u]);
@@ -144,7 +154,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     let inb = col_ok && in_plane(iy, ix);
     let xoff = xbase + u32(iy) * p.w + u32(ix);
     for (var c0 = 0u; c0 < cg; c0 += 16u) {
-      for (var k = 0u; k < 16u; k++) {
+      for (var k = 0u; k < k16(); k++) {
         let c = c0 + k;
         var a = 0.0;
         var b = 0.0;
@@ -216,7 +226,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     let ok = col_ok && ty_ >= 0 && tx_ >= 0 && u32(ty_) % p.sh == 0u && u32(tx_) % p.sw == 0u && oy < p.ho && ox < p.wo;
     let yoff = ybase + oy * p.wo + ox;
     for (var o0 = 0u; o0 < og; o0 += 16u) {
-      for (var k = 0u; k < 16u; k++) {
+      for (var k = 0u; k < k16(); k++) {
         let o = o0 + k;
         var a = 0.0;
         var b = 0.0;
@@ -281,7 +291,7 @@ fn wgrad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 
   var acc: array<vec4<f32>, 16>;
   for (var k0 = kbeg; k0 < kend; k0 += 16u) {
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < k16(); k++) {
       let kg = k0 + k;
       let nb = kg / P;
       let pp = kg % P;

@@ -18,6 +18,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { tiledLoopsRolled } from '../runtime/loop-form.js';
 import { matmul } from './matmul.js';
 import { add } from './elementwise.js';
 import { reshape } from './movement.js';
@@ -92,7 +93,7 @@ export function pickRoute(g: ConvGeometry): Exclude<ConvRoute, 'auto'> {
 
 function convParams(g: ConvGeometry, tilesN: number, tiles: number, kchunk: number, splits: number): Params {
   return new Params().u32(g.n, g.c, g.h, g.w, g.o, g.ho, g.wo, g.groups, g.kh, g.kw, g.sh, g.sw)
-    .i32(g.ph, g.pw).u32(g.dh, g.dw, tilesN, tiles, kchunk, splits);
+    .i32(g.ph, g.pw).u32(g.dh, g.dw, tilesN, tiles, kchunk, splits, 16, 0, 0, 0);
 }
 
 /** Launches one GEMM-shaped conv kernel over an M×N output per group (z = groups·splits). */
@@ -104,7 +105,8 @@ function launchGemm(entry: 'fwd' | 'dgrad' | 'wgrad', g: ConvGeometry, M: number
   const [gx, gy] = grid(tiles, 1);
   runtime().dispatch({
     op: `conv2d.${entry}`, shader: 'conv', entry,
-    constants: entry === 'fwd' ? { HAS_BIAS: hasBias ? 1 : 0 } : undefined,
+    // ROLLED: the K-step loops stay rolled on CPU adapters (shaders/conv.wgsl, loop-form.ts).
+    constants: { ...(entry === 'fwd' ? { HAS_BIAS: hasBias ? 1 : 0 } : {}), ROLLED: tiledLoopsRolled() ? 1 : 0 },
     params: convParams(g, tilesN, tiles, kchunk, splits),
     buffers, workgroups: [gx, gy, z],
   });

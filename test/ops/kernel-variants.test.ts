@@ -184,8 +184,8 @@ describe.each(forced(LAYERNORM_VARIANTS))('layerNorm variant %s (rows of a multi
 // as everything above then checks; on a GPU everything above runs the unrolled form. The unrolled
 // form differs only in its loop bounds (constants instead of uniforms of the same value). Here it
 // is forced on a CPU adapter, one small case per kernel entry — opt-in (ARBEX_TEST_UNROLLED=1)
-// because llvmpipe takes ~40 s of CPU to compile these 11 unrolled pipelines, an eighth of the
-// cold suite.
+// because llvmpipe takes ~40 s of CPU to compile these 11 unrolled pipelines (and the implicit-GEMM
+// conv fallbacks, which take the same ROLLED override), an eighth of the cold suite.
 describe.runIf(process.env['ARBEX_TEST_UNROLLED'] === '1')('tiled kernels in their GPU loop form (unrolled)', () => {
   it('matmul tiled and tiled128 (forward, bias)', async () => {
     setTiledLoopsRolled(false);
@@ -211,6 +211,22 @@ describe.runIf(process.env['ARBEX_TEST_UNROLLED'] === '1')('tiled kernels in the
       reference: ([x, w, b]) => RC.conv2d(x!, w!, b!, opts),
       samples: 12,
     });
+  });
+
+  it('conv2d implicit-GEMM fallbacks (fwd at stride 5, dX at dilation 13)', async () => {
+    setTiledLoopsRolled(false);
+    setKernelVariant('conv', 'broadcast');
+    for (const [xs, ws, opts] of [
+      [[1, 2, 13, 17], [3, 2, 3, 3], { stride: 5, padding: 1 }],
+      [[1, 2, 5, 29], [2, 2, 1, 3], { stride: 2, dilation: [1, 13] }],
+    ] as [number[], number[], RC.ConvOpts][]) {
+      await gradcheck({
+        inputs: [{ shape: xs }, { shape: ws }],
+        engine: ([x, w]) => conv2d(x!, w!, opts as Conv2dOptions),
+        reference: ([x, w]) => RC.conv2d(x!, w!, null, opts),
+        samples: 12,
+      });
+    }
   });
 
   it('attention tiled (O, dQ, dK, dV, dBias)', async () => {
