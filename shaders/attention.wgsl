@@ -84,7 +84,7 @@ struct Params {
 
 const NEG_BIG: f32 = -3.0e38;
 
-// 4 consecutive head-dim values of row `row` starting at 4c, zero beyond dh.
+// Chunk c (head-dim values 4c … 4c+3) of row `row`.
 fn ld_q(row: u32, c: u32) -> vec4<f32> { return q_[row * p.dv + c]; }
 fn ld_k(row: u32, c: u32) -> vec4<f32> { return k_[row * p.dv + c]; }
 fn ld_v(row: u32, c: u32) -> vec4<f32> { return v_[row * p.dv + c]; }
