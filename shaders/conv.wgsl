@@ -344,7 +344,8 @@ struct BParams {
   kh: u32, sh: u32, dh: u32, og4: u32,
   ph: i32, pw: i32, cblocks: u32, runs: u32,
   flip: u32, total: u32, has_bias: u32, idil: u32,
-  kw: u32, sw: u32, dw: u32, pad_: u32,
+  kw: u32, sw: u32, dw: u32,
+  rpw: u32,   // fwd_b: pixel runs, wgrad_b: row groups per workgroup (> 1 when the output channels fill fewer than WG lanes)
 };
 
 @group(0) @binding(0) var<uniform> bp: BParams;
@@ -376,10 +377,15 @@ fn wpack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 
 @compute @workgroup_size(WG)
 fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let run = wid.x + wid.y * nwg.x;
-  if (run >= bp.runs) { return; }
+  // With fewer vec4 slots of output channels than lanes (og4 < WG: ARBEx-tiny's 16-channel convs
+  // fill 4 of 8), the lanes split into rpw groups of og4, each on a pixel run of its own, instead of
+  // idling: lane li works on slot li % og4 of run (workgroup)·rpw + li / og4.
+  let lpr = select(WG, bp.og4, bp.rpw > 1u);
+  let sub = li / lpr;
+  let run = (wid.x + wid.y * nwg.x) * bp.rpw + sub;
+  if (sub >= bp.rpw || run >= bp.runs) { return; }
   let g = wid.z / bp.cblocks;
-  let slot = (wid.z % bp.cblocks) * WG + li;
+  let slot = (wid.z % bp.cblocks) * lpr + li % lpr;
   let wslot = min(slot, bp.og4 - 1u);
   let qx = (bp.wo + Q - 1u) / Q;
   let nb = run / (bp.ho * qx);
@@ -452,7 +458,12 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let tap = wid.x % KK;
   let c0 = (wid.x / KK) * CB;
   let g = wid.z / bp.cblocks;
-  let slot = (wid.z % bp.cblocks) * WG + li;
+  // As in fwd_b: with og4 < WG the lanes split into rpw groups of og4; group `sub` takes every
+  // rpw-th row of the split's chunk and writes partial sums of its own (split wid.y·rpw + sub).
+  let lpr = select(WG, bp.og4, bp.rpw > 1u);
+  let sub = li / lpr;
+  if (sub >= bp.rpw) { return; }
+  let slot = (wid.z % bp.cblocks) * lpr + li % lpr;
   let ky = tap / bp.kw;
   let kx = tap % bp.kw;
   // Output range whose input tap lies inside the plane: iy = oy·sh + offy, ix = ox·sw + offx.
@@ -472,7 +483,7 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let r0 = wid.y * bp.runs;
   let r1 = min(r0 + bp.runs, bp.n * bp.ho);
   var acc: array<vec4<f32>, CB>;
-  for (var r = r0; r < r1; r++) {
+  for (var r = r0 + sub; r < r1; r += bp.rpw) {
     let nb = r / bp.ho;
     let oy = r % bp.ho;
     if (oy < oy_lo || oy >= oy_hi) { continue; }
@@ -485,7 +496,7 @@ fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
       for (var cc = 0u; cc < CB; cc++) { acc[cc] = fma(vec4<f32>(xin[xa + xoff[cc]]), dyv, acc[cc]); }
     }
   }
-  let ob = wid.y * bp.o;
+  let ob = (wid.y * bp.rpw + sub) * bp.o;
   for (var j = 0u; j < 4u; j++) {
     let ol = slot * 4u + j;
     if (ol >= co) { continue; }

@@ -134,9 +134,9 @@ const packedDilation = (v: VirtualConv): number => {
 
 const spanOf = (v: VirtualConv) => (RUN_Q - 1) * v.sw + (v.kw - 1) * v.dw + 1;
 
-function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number, hasBias = false): Params {
+function bParams(v: VirtualConv, og4: number, cblocks: number, runs: number, flip: number, total: number, hasBias = false, rpw = 1): Params {
   return new Params().u32(v.n, v.c, v.h, v.w, v.o, v.ho, v.wo, v.groups, v.kh, v.sh, v.dh, og4)
-    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, packedDilation(v), v.kw, v.sw, v.dw, 0);
+    .i32(v.ph, v.pw).u32(cblocks, runs, flip, total, hasBias ? 1 : 0, packedDilation(v), v.kw, v.sw, v.dw, rpw);
 }
 
 /**
@@ -167,11 +167,14 @@ function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bi
   const { packed, og4 } = packWeights(w, v, flip);
   const { wg, cblocks } = lanes(og4);
   const runs = v.n * v.ho * Math.ceil(v.wo / RUN_Q);
-  const [gx, gy] = grid(runs, 1);
+  // Runs per workgroup: output channels that fill only og4 < 8 lanes share the workgroup with
+  // other pixel runs (shaders/conv.wgsl, fwd_b).
+  const rpw = og4 < wg ? Math.floor(wg / og4) : 1;
+  const [gx, gy] = grid(Math.ceil(runs / rpw), 1);
   runtime().dispatch({
     op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: 'fwd_b',
     constants: { KW: v.kw, SW: v.sw, DW: v.dw, WG: wg },
-    params: bParams(v, og4, cblocks, runs, 0, 0, !!bias),
+    params: bParams(v, og4, cblocks, runs, 0, 0, !!bias, rpw),
     buffers: [packed.buffer, x.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [gx, gy, v.groups * cblocks],
   });
@@ -266,14 +269,18 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const nsplit = Math.ceil(rows / chunk);
   if (gx > max || g.groups * cblocks > max) return null;
   const v: VirtualConv = g;
-  const part = new Tensor([nsplit, g.o, ci, g.kh, g.kw], 'f32');
+  // Row groups per workgroup when the output channels fill only og4 < 8 lanes (as fwd_b's runs);
+  // each writes partial sums of its own.
+  const rpw = og4 < wg ? Math.floor(wg / og4) : 1;
+  const parts = nsplit * rpw;
+  const part = new Tensor([parts, g.o, ci, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.wgrad_b', shader: 'conv', entry: 'wgrad_b',
     constants: { WG: wg },
-    params: bParams(v, og4, cblocks, chunk, 0, 0),
+    params: bParams(v, og4, cblocks, chunk, 0, 0, false, rpw),
     buffers: [dy.buffer, x.buffer, part.buffer], workgroups: [gx, nsplit, g.groups * cblocks],
   });
-  if (nsplit === 1) {
+  if (parts === 1) {
     const dw = part.view([g.o, ci, g.kh, g.kw]);
     part.dispose();
     return dw;
