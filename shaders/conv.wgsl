@@ -446,7 +446,7 @@ fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
-const CB: u32 = 16u;
+const CB: u32 = 16u; // @specialised (input channels per wgrad_b workgroup: 16, or 4 when the conv has ≤ 4)
 
 @compute @workgroup_size(WG)
 fn wgrad_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {

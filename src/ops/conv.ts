@@ -260,7 +260,10 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const ci = g.c / g.groups, KK = g.kh * g.kw;
   const og4 = Math.ceil(g.o / g.groups / 4);
   const { wg, cblocks } = lanes(og4);
-  const gx = Math.ceil(ci / WGRAD_CB) * KK;
+  // Input channels per workgroup: 16, or 4 for convs with ≤ 4 (an RGB input conv computed 16 of
+  // which 13 were clamped duplicates: its wgrad took 4× its forward).
+  const cb = ci <= 4 ? 4 : WGRAD_CB;
+  const gx = Math.ceil(ci / cb) * KK;
   const max = runtime().limits.maxComputeWorkgroupsPerDimension;
   const rows = g.n * g.ho;
   const base = gx * g.groups * cblocks;
@@ -276,7 +279,7 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const part = new Tensor([parts, g.o, ci, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.wgrad_b', shader: 'conv', entry: 'wgrad_b',
-    constants: { WG: wg },
+    constants: { WG: wg, CB: cb },
     params: bParams(v, og4, cblocks, chunk, 0, 0, false, rpw),
     buffers: [dy.buffer, x.buffer, part.buffer], workgroups: [gx, nsplit, g.groups * cblocks],
   });
@@ -290,7 +293,7 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   return dw;
 }
 
-/** Input channels per wgrad_b workgroup (shader const CB) and the workgroups split-K aims for. */
+/** Input channels per wgrad_b workgroup (shader const CB, written per pipeline) and the workgroups split-K aims for. */
 const WGRAD_CB = 16;
 const WGRAD_MIN_GROUPS = 64;
 
