@@ -35,6 +35,9 @@ struct Params {
   m: u32, n: u32, k: u32, batch: u32,
   sam: u32, sak: u32, sbk: u32, sbn: u32,
   a_batch: u32, b_batch: u32, tiles_n: u32, has_bias: u32,
+  cpl: u32,   // column lanes per row tile (a power of two ≤ WG): WG, or fewer when N is small
+  rpt: u32,   // row tiles per workgroup = WG / cpl
+  _pad0: u32, _pad1: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -45,12 +48,16 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> c4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
-// Tile origin: x enumerates (row tile, column tile), y the batch.
-struct Tile { m0: u32, col0: u32, bidx: u32 };
+// Tile origin of invocation li: x enumerates (row-tile group, column tile), y the batch. When N
+// needs fewer than WG column lanes (N ≤ 32: a small Linear's outputs), the workgroup's lanes split
+// into rpt groups of cpl, each on R rows of its own, instead of computing clamped duplicates: at
+// N = 16 all WG·V column slots of a lane group were 4 real columns of 16.
+struct Tile { m0: u32, col0: u32, bidx: u32, cl: u32 };
 
-fn tile(wid: vec3<u32>) -> Tile {
-  let tiles_m = (p.m + R - 1u) / R;
-  return Tile((wid.x % tiles_m) * R, (wid.x / tiles_m) * (WG * V * 4u), wid.y);
+fn tile(wid: vec3<u32>, li: u32) -> Tile {
+  let tiles_m = (p.m + R * p.rpt - 1u) / (R * p.rpt);
+  let sub = li / p.cpl;
+  return Tile(((wid.x % tiles_m) * p.rpt + sub) * R, (wid.x / tiles_m) * (p.cpl * V * 4u), wid.y, li % p.cpl);
 }
 
 // Uniform start of each of the R rows of A (clamped into range: the stores mask them instead).
@@ -78,12 +85,12 @@ fn store4(m: u32, n: u32, v: vec4<f32>, offc: u32) {
 
 @compute @workgroup_size(WG)
 fn main_nvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = tile(wid);
+  let t = tile(wid, li);
   let rows = a_rows(t);
   let nq = p.n / 4u;
   let offb4 = (t.bidx * p.b_batch) / 4u;
   var q: array<u32, V>;
-  for (var j = 0u; j < V; j++) { q[j] = min(t.col0 / 4u + li + j * WG, nq - 1u); }
+  for (var j = 0u; j < V; j++) { q[j] = min(t.col0 / 4u + t.cl + j * p.cpl, nq - 1u); }
   var acc: array<vec4<f32>, R * V>;
   for (var i = 0u; i < R * V; i++) { acc[i] = vec4<f32>(0.0); }
   for (var k = 0u; k < p.k; k++) {
@@ -97,7 +104,7 @@ fn main_nvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   }
   let offc4 = (t.bidx * p.m * p.n) / 4u;
   for (var j = 0u; j < V; j++) {
-    let qj = t.col0 / 4u + li + j * WG;
+    let qj = t.col0 / 4u + t.cl + j * p.cpl;
     if (qj >= nq) { continue; }
     let bb = bias4(qj * 4u);
     for (var i = 0u; i < R; i++) {
@@ -108,14 +115,14 @@ fn main_nvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 
 @compute @workgroup_size(WG)
 fn main_kvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = tile(wid);
+  let t = tile(wid, li);
   let rows = a_rows(t);
   let kq = p.k / 4u;
   let offb4 = (t.bidx * p.b_batch) / 4u;
   // Column (j, e) = col0 + (li + j·WG)·4 + e reads B(k..k+3, n) as one vec4 (B stored [N, K]).
   var col: array<u32, V * 4u>;
   for (var j = 0u; j < V; j++) {
-    for (var e = 0u; e < 4u; e++) { col[j * 4u + e] = offb4 + min(t.col0 + (li + j * WG) * 4u + e, p.n - 1u) * kq; }
+    for (var e = 0u; e < 4u; e++) { col[j * 4u + e] = offb4 + min(t.col0 + (t.cl + j * p.cpl) * 4u + e, p.n - 1u) * kq; }
   }
   var acc: array<vec4<f32>, R * V>;
   for (var i = 0u; i < R * V; i++) { acc[i] = vec4<f32>(0.0); }
@@ -135,7 +142,7 @@ fn main_kvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   }
   let offc = t.bidx * p.m * p.n;
   for (var j = 0u; j < V; j++) {
-    let n = t.col0 + (li + j * WG) * 4u;
+    let n = t.col0 + (t.cl + j * p.cpl) * 4u;
     if (n >= p.n) { continue; }
     let bb = bias4(n);
     for (var i = 0u; i < R; i++) {
@@ -146,12 +153,12 @@ fn main_kvec(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = tile(wid);
+  let t = tile(wid, li);
   let rows = a_rows(t);
   let offb = t.bidx * p.b_batch;
   var col: array<u32, V * 4u>;   // B offset of each owned column (clamped)
   for (var j = 0u; j < V; j++) {
-    for (var e = 0u; e < 4u; e++) { col[j * 4u + e] = offb + min(t.col0 + (li + j * WG) * 4u + e, p.n - 1u) * p.sbn; }
+    for (var e = 0u; e < 4u; e++) { col[j * 4u + e] = offb + min(t.col0 + (t.cl + j * p.cpl) * 4u + e, p.n - 1u) * p.sbn; }
   }
   var acc: array<vec4<f32>, R * V>;
   for (var i = 0u; i < R * V; i++) { acc[i] = vec4<f32>(0.0); }
@@ -167,7 +174,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let offc = t.bidx * p.m * p.n;
   for (var j = 0u; j < V; j++) {
-    let n = t.col0 + (li + j * WG) * 4u;
+    let n = t.col0 + (t.cl + j * p.cpl) * 4u;
     if (n >= p.n) { continue; }
     let bb = bias4(n);
     for (var i = 0u; i < R; i++) {

@@ -68,14 +68,18 @@ function launch(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batchSha
   const [sam, sak] = transA ? [1, M] : [K, 1];
   const [sbk, sbn] = transB ? [1, K] : [N, 1];
   const { entry, wg } = plan(N, K, sbk, sbn);
-  const tilesN = Math.ceil(N / (wg * COLS_PER_INVOCATION));
-  const tiles = Math.ceil(M / ROWS_PER_WORKGROUP) * tilesN;
+  // Column lanes per row tile: enough lanes for N (a power of two ≤ wg); the other lanes take
+  // further row tiles (shaders/matmul.wgsl, tile()).
+  const cpl = Math.min(wg, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / COLS_PER_INVOCATION)))));
+  const rpt = wg / cpl;
+  const tilesN = Math.ceil(N / (cpl * COLS_PER_INVOCATION));
+  const tiles = Math.ceil(M / (ROWS_PER_WORKGROUP * rpt)) * tilesN;
   const maxWg = runtime().limits.maxComputeWorkgroupsPerDimension;
   if (tiles > maxWg || batch > maxWg) throw new ShapeError(`matmul: [${M}x${K}]·[${K}x${N}] × batch ${batch} exceeds the dispatch limit`);
   runtime().dispatch({
     op: 'matmul', shader: 'matmul', entry,
     constants: { WG: wg },
-    params: new Params().u32(M, N, K, batch, sam, sak, sbk, sbn, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, tilesN, bias ? 1 : 0),
+    params: new Params().u32(M, N, K, batch, sam, sak, sbk, sbn, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, tilesN, bias ? 1 : 0, cpl, rpt, 0, 0),
     buffers: [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [tiles, batch],
   });
