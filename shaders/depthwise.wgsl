@@ -31,7 +31,10 @@ struct Params {
   ho: u32, wo: u32, kh: u32, kw: u32,
   sh: u32, sw: u32, ph: i32, pw: i32,
   dh: u32, dw: u32, has_bias: u32, idil: u32,
-  flip: u32, _p0: u32, _p1: u32, _p2: u32,
+  flip: u32,
+  lpp: u32,   // fwd_t, wgrad_t: lanes per plane (WG, or fewer when a plane has fewer blocks)
+  ppw: u32,   // planes per workgroup (WG / lpp; 1 when a plane fills a workgroup or more)
+  _p2: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -159,8 +162,9 @@ fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let blocks = bw * ((p.ho + T - 1u) / T);
   let wpp = (blocks + WG - 1u) / WG;
   let wgi = flat_wg(wid, nwg);
-  let plane = wgi / wpp;
-  let blk = (wgi % wpp) * WG + li;
+  // A plane with fewer blocks than lanes (8×8 maps: 4) shares its workgroup with ppw − 1 others.
+  let plane = (wgi / wpp) * p.ppw + li / p.lpp;
+  let blk = (wgi % wpp) * WG + li % p.lpp;
   if (plane >= p.n * p.c || blk >= blocks) { return; }
   let c = plane % p.c;
   let oy0 = (blk / bw) * T;
@@ -228,8 +232,9 @@ fn wgrad_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let blocks = bw * ((p.ho + T - 1u) / T);
   let wpp = (blocks + WG - 1u) / WG;
   let wgi = flat_wg(wid, nwg);
-  let plane = wgi / wpp;
-  let blk = (wgi % wpp) * WG + li;
+  // A plane with fewer blocks than lanes (8×8 maps: 4) shares its workgroup with ppw − 1 others.
+  let plane = (wgi / wpp) * p.ppw + li / p.lpp;
+  let blk = (wgi % wpp) * WG + li % p.lpp;
   if (plane >= p.n * p.c || blk >= blocks) { return; }
   let c = plane % p.c;
   let oy0 = (blk / bw) * T;

@@ -324,9 +324,22 @@ export function convBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, force
 
 // ---- depthwise kernels -----------------------------------------------------------------------
 
-function dwParams(g: VirtualConv, hasBias = false, flip = false): Params {
+function dwParams(g: VirtualConv, hasBias = false, flip = false, lanes: PlaneLanes = { lpp: 1, ppw: 1 }): Params {
   return new Params().u32(g.n, g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw).i32(g.ph, g.pw)
-    .u32(g.dh, g.dw, hasBias ? 1 : 0, packedDilation(g), flip ? 1 : 0, 0, 0, 0);
+    .u32(g.dh, g.dw, hasBias ? 1 : 0, packedDilation(g), flip ? 1 : 0, lanes.lpp, lanes.ppw, 0);
+}
+
+interface PlaneLanes { lpp: number; ppw: number }
+
+/**
+ * Lanes per plane and planes per workgroup of the blocked kernels: a plane with fewer 4×T blocks
+ * than the workgroup has lanes (ARBEx-tiny's 8×8 and 4×4 maps: 4 and 1 of 16) takes the next
+ * power of two of lanes and shares the workgroup with other planes instead of idling the rest.
+ */
+function planeLanes(blocks: number, wg: number): PlaneLanes {
+  if (blocks >= wg) return { lpp: wg, ppw: 1 };
+  const lpp = 2 ** Math.ceil(Math.log2(blocks));
+  return { lpp, ppw: wg / lpp };
 }
 
 /** Output rows per fwd_t invocation and the longest input span it may read (shader consts T, SMAX). */
@@ -348,11 +361,12 @@ function depthwiseBlocked(src: Tensor, w: Tensor, v: VirtualConv, flip: boolean,
   // per-size choice, same process, medians of 9: 0.91–1.07 at 32×{32,64,128}×{16,8,4}², 1.01–1.05
   // at 128×28² and 8×64×56² (within the noise of that run).
   const wg = blocks <= 16 ? 16 : 64;
+  const pl = planeLanes(blocks, wg);
   runtime().dispatch({
     op: flip ? 'conv2d.depthwise.dgrad_t' : 'conv2d.depthwise.fwd_t', shader: 'depthwise', entry: 'fwd_t',
     constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg },
-    params: dwParams(v, !!bias, flip), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
-    workgroups: grid(v.n * v.c * Math.ceil(blocks / wg), 1),
+    params: dwParams(v, !!bias, flip, pl), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    workgroups: grid(Math.ceil((v.n * v.c) / pl.ppw) * Math.ceil(blocks / wg), 1),
   });
   return y;
 }
@@ -400,12 +414,13 @@ const DW_KK_MAX = 25;
 function depthwiseWgradBlocked(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
   const blocks = Math.ceil(g.wo / 4) * Math.ceil(g.ho / DW_T);
   const wg = LANES;
+  const pl = planeLanes(blocks, wg);
   const part = new Tensor([g.n * blocks, g.c, g.kh, g.kw], 'f32');
   runtime().dispatch({
     op: 'conv2d.depthwise.wgrad_t', shader: 'depthwise', entry: 'wgrad_t',
     constants: { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, WG: wg },
-    params: dwParams(g), buffers: [dy.buffer, x.buffer, part.buffer],
-    workgroups: grid(g.n * g.c * Math.ceil(blocks / wg), 1),
+    params: dwParams(g, false, false, pl), buffers: [dy.buffer, x.buffer, part.buffer],
+    workgroups: grid(Math.ceil((g.n * g.c) / pl.ppw) * Math.ceil(blocks / wg), 1),
   });
   const summed = sum(part, 0);
   part.dispose();
