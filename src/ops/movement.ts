@@ -106,27 +106,35 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
 }
 
-/** x[starts[0]:ends[0], ...] per axis (missing axes: whole); negative indices count from the end. */
-export function slice(x: Tensor, starts: readonly number[], ends?: readonly number[]): Tensor {
-  if (starts.length > x.rank || (ends && ends.length > x.rank)) throw new ShapeError(`slice: more bounds than the ${x.rank} axes of ${fmtShape(x.shape)}`);
-  const lo: number[] = [], shape: number[] = [];
+/**
+ * x[starts[0]:ends[0]:steps[0], ...] per axis (missing axes: the whole axis, step 1); negative
+ * starts and ends count from the end; steps are positive integers.
+ */
+export function slice(x: Tensor, starts: readonly number[], ends?: readonly number[], steps?: readonly number[]): Tensor {
+  if (starts.length > x.rank || (ends && ends.length > x.rank) || (steps && steps.length > x.rank)) {
+    throw new ShapeError(`slice: more bounds than the ${x.rank} axes of ${fmtShape(x.shape)}`);
+  }
+  const st = contiguousStrides(x.shape);
+  const lo: number[] = [], shape: number[] = [], strides: number[] = [];
   x.shape.forEach((d, i) => {
     let s = starts[i] ?? 0;
     let e = ends?.[i] ?? d;
+    const step = steps?.[i] ?? 1;
     if (s < 0) s += d;
     if (e < 0) e += d;
     if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > d || s > e) {
       throw new ShapeError(`slice: axis ${i} range [${starts[i] ?? 0}, ${ends?.[i] ?? d}) is outside size ${d} of ${fmtShape(x.shape)}`);
     }
+    if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: axis ${i} step must be a positive integer, got ${step}`);
     lo.push(s);
-    shape.push(e - s);
+    shape.push(Math.ceil((e - s) / step));
+    strides.push(st[i]! * step);
   });
-  const st = contiguousStrides(x.shape);
   const offset = lo.reduce((acc, s, i) => acc + s * st[i]!, 0);
-  const out = gather(x, shape, st, offset, 'slice');
+  const out = gather(x, shape, strides, offset, 'slice');
   return record(out, 'slice', [x], (g) => {
     const gx = zeros(x.shape, g.dtype);
-    scatterInto(gx, g, st, offset, 'slice.backward');
+    scatterInto(gx, g, strides, offset, 'slice.backward');
     return [gx];
   });
 }

@@ -9,6 +9,7 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
+import { slice } from './movement.js';
 import { pair } from './conv.js';
 
 export interface PoolOptions {
@@ -61,6 +62,9 @@ function launch(entry: string, g: PoolGeo, count: number, buffers: (GPUBuffer | 
 /** Max over kernel windows (padding counts as −inf). Gradient flows to each window's argmax. */
 export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const g = poolGeometry(x, opts, 'maxPool2d');
+  // A 1×1 window is a strided subsample (IR-50's shortcut at a stride-2 unit): a stepped slice,
+  // whose backward scatters dy instead of searching each input's windows.
+  if (g.kh === 1 && g.kw === 1 && g.ph === 0 && g.pw === 0) return slice(x, [0, 0, 0, 0], [g.n, g.c, (g.ho - 1) * g.sh + 1, (g.wo - 1) * g.sw + 1], [1, 1, g.sh, g.sw]);
   const y = new Tensor([g.n, g.c, g.ho, g.wo], 'f32');
   const idx = new Tensor([g.n, g.c, g.ho, g.wo], 'i32');
   launch('max_fwd', g, y.size, [x.buffer, y.buffer, idx.buffer]);

@@ -14,6 +14,7 @@ const cfgs: { name: string; x: number[]; k: P2; s: P2; p: P2 }[] = [
   { name: '3x3 s2 p1 odd (overlapping windows)', x: [1, 2, 9, 7], k: [3, 3], s: [2, 2], p: [1, 1] },
   { name: '3x2 s1 p(1,0) primes', x: [2, 1, 11, 13], k: [3, 2], s: [1, 1], p: [1, 0] },
   { name: '1x1 s2 (IR shortcut)', x: [1, 3, 7, 7], k: [1, 1], s: [2, 2], p: [0, 0] },
+  { name: '1x1 s(2,3) even rows', x: [2, 2, 8, 16], k: [1, 1], s: [2, 3], p: [0, 0] },
   { name: 'size 1', x: [1, 1, 1, 1], k: [1, 1], s: [1, 1], p: [0, 0] },
 ];
 

@@ -89,6 +89,17 @@ describe('movement', () => {
       engine: ([x]) => E.slice(x!, [1, -5, 0], [4, 6, 2]),
       reference: ([x]) => R.slice(x!, [1, 2, 0], [4, 6, 2]),
     });
+    // Steps: ragged ends, and a last dimension whose stepped rows take the 4-output gather runs.
+    await gradcheck({
+      inputs: [{ shape: [5, 7, 3] }],
+      engine: ([x]) => E.slice(x!, [0, 1, 0], [5, 7, 3], [2, 3, 1]),
+      reference: ([x]) => R.slice(x!, [0, 1, 0], [5, 7, 3], [2, 3, 1]),
+    });
+    await gradcheck({
+      inputs: [{ shape: [2, 3, 16] }],
+      engine: ([x]) => E.slice(x!, [0, 0, 1], undefined, [1, 2, 2]),
+      reference: ([x]) => R.slice(x!, [0, 0, 1], [2, 3, 16], [1, 2, 2]),
+    });
     await gradcheck({
       inputs: [{ shape: [2, 3] }, { shape: [2, 1] }, { shape: [2, 5] }],
       engine: (xs) => E.concat(xs, 1),
@@ -106,6 +117,7 @@ describe('movement', () => {
     expect(() => E.reshape(x, [4, 2])).toThrow(/\[2, 3\].*\[4, 2\]/);
     expect(() => E.permute(x, [0, 0])).toThrow(/not a permutation/);
     expect(() => E.slice(x, [0, 2], [2, 5])).toThrow(/outside size 3/);
+    expect(() => E.slice(x, [0, 0], [2, 3], [1, 0])).toThrow(/axis 1 step must be a positive integer, got 0/);
     expect(() => E.concat([x, E.zeros([3, 3])], 1)).toThrow(/incompatible/);
     expect(() => E.expand(x, [2, 4])).toThrow(/cannot expand/);
   });

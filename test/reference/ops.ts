@@ -109,11 +109,11 @@ export function permute(x: Nd, perm: readonly number[]): Nd {
   return out;
 }
 
-export function slice(x: Nd, starts: readonly number[], ends: readonly number[]): Nd {
-  const shape = x.shape.map((d, i) => (ends[i] ?? d) - (starts[i] ?? 0));
+export function slice(x: Nd, starts: readonly number[], ends: readonly number[], steps: readonly number[] = []): Nd {
+  const shape = x.shape.map((d, i) => Math.ceil(((ends[i] ?? d) - (starts[i] ?? 0)) / (steps[i] ?? 1)));
   const out = nd(shape);
   for (let i = 0; i < out.data.length; i++) {
-    const idx = unravel(i, shape).map((v, d) => v + (starts[d] ?? 0));
+    const idx = unravel(i, shape).map((v, d) => (starts[d] ?? 0) + v * (steps[d] ?? 1));
     out.data[i] = x.data[ravel(idx, x.shape)]!;
   }
   return out;
