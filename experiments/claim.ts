@@ -11,6 +11,7 @@
  *   arbex           reliability balancing + anchor + center losses
  *   no-anchor       arbex without the anchor loss (λ_a = 0)
  *   no-center       arbex without the center loss (λ_c = 0)
+ *   sharp-anchors   arbex with δ = 0.25 instead of 1 (sharper anchor correction)
  *   baseline-clean  baseline on uniform, clean data (the budget check: ≥ 60 % means it learns)
  * --recipe released (the 2026-11-28 table): the released choices (heavy aug, batch scope,
  * released anchor loss), variants baseline (shuffled, standard aug), arbex, no-rb, no-anchor,
@@ -65,6 +66,9 @@ const DEMO_VARIANTS: Variant[] = [
   { name: 'arbex', describe: 'reliability balancing (sample scope) + anchor (sphere, margin) + center losses', byDefault: true, apply: () => {} },
   { name: 'no-anchor', describe: 'arbex without the anchor loss', byDefault: true, apply: (j) => void (j.loss = { ...j.loss, lambdaAnchor: 0 }) },
   { name: 'no-center', describe: 'arbex without the center loss', apply: (j) => void (j.loss = { ...j.loss, lambdaCenter: 0 }) },
+  // On the sphere with δ = 1 the anchor correction t stays near uniform (c(t) ≈ 0.03 in the arbex
+  // rows), so the blend is carried by p alone; δ = 0.25 makes t as sharp as the anchor geometry allows.
+  { name: 'sharp-anchors', describe: 'arbex with δ = 0.25 (a sharper anchor correction t)', apply: (j) => void (j.config.head = { ...j.config.head, delta: 0.25 }) },
   { name: 'baseline-clean', describe: 'baseline on uniform, clean data (does the baseline learn at this budget?)', apply: (j) => {
     j.loss = { ...j.loss, reliability: false };
     j.data = { ...j.data, synth: { ...j.data.synth, prior: { kind: 'uniform' }, noise: { kind: 'none' } } };
