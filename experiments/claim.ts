@@ -90,7 +90,12 @@ const outDir = join('experiments', 'results');
 mkdirSync(outDir, { recursive: true });
 const resultsPath = join(outDir, `claim-${tag}.json`);
 type Row = { variant: string; seed: number; accuracy: number; macroF1: number; noisyAccuracy: number; seconds: number; valAcc?: (number | undefined)[]; dynamics?: unknown[] };
-const rows: Row[] = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { rows: Row[] }).rows : [];
+const onRecord = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { rows: Row[]; recipe?: string }) : null;
+// Rows resume a sweep only under the recipe that made them (files from before --recipe are 'released').
+if (onRecord && (onRecord.recipe ?? 'released') !== recipe) {
+  throw new Error(`${resultsPath} holds ${onRecord.recipe ?? 'released'}-recipe runs; pass --recipe ${onRecord.recipe ?? 'released'} or another --tag`);
+}
+const rows: Row[] = onRecord?.rows ?? [];
 
 const chosen = VARIANTS.filter((x) => only ? only.split(',').includes(x.name) : recipe === 'released' || x.byDefault);
 for (const v of chosen) {
