@@ -36,21 +36,25 @@ describe('ARBEx full configuration', () => {
   }, 600_000);
 });
 
+/** One forward + ARBEx loss + backward on random images: the loss is finite and every trainable parameter gets a gradient. */
+async function expectEveryParameterReached(model: ArbexModel, labels: Int32Array, seed: number): Promise<void> {
+  const size = model.cfg.inputSize;
+  const loss = E.tidy(() => {
+    const out = model.forward(E.randn([labels.length, 3, size, size]), seed);
+    const parts = model.loss(out, labels, 0.5, DEFAULT_LOSS, new Float32Array(7).fill(1));
+    E.backward(parts.total);
+    return parts.total;
+  });
+  expect(Number.isFinite(await loss.item())).toBe(true);
+  const missing = model.namedParameters().filter(([, p]) => p.requiresGrad && !p.grad).map(([n]) => n);
+  expect(missing).toEqual([]);
+}
+
 describe('ARBEx tiny', () => {
   it('forward, loss and backward reach every trainable parameter', async () => {
     E.manualSeed(4);
     const model = new ArbexModel(structuredClone(TINY));
-    const labels = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 0]);
-    const loss = E.tidy(() => {
-      const x = E.randn([8, 3, TINY.inputSize, TINY.inputSize]);
-      const out = model.forward(x, 11);
-      const parts = model.loss(out, labels, 0.5, DEFAULT_LOSS, new Float32Array(7).fill(1));
-      E.backward(parts.total);
-      return parts.total;
-    });
-    expect(Number.isFinite(await loss.item())).toBe(true);
-    const missing = model.namedParameters().filter(([, p]) => p.requiresGrad && !p.grad).map(([n]) => n);
-    expect(missing).toEqual([]);
+    await expectEveryParameterReached(model, Int32Array.from([0, 1, 2, 3, 4, 5, 6, 0]), 11);
     for (const [, p] of model.namedParameters()) {
       if (!p.grad) continue;
       const g = await p.grad.toArray();
@@ -171,16 +175,7 @@ describe('ARBEx tiny', () => {
     E.manualSeed(7);
     const model = new ArbexModel(resolveConfig(structuredClone(TINY), { vit: { readout: 'flatten' } }));
     expect(model.features.vit.flat!.weight.shape).toEqual([TINY.tokenDim, 12 * TINY.tokenDim]);
-    const labels = Int32Array.from([0, 1, 2, 3]);
-    const loss = E.tidy(() => {
-      const out = model.forward(E.randn([4, 3, TINY.inputSize, TINY.inputSize]), 3);
-      const parts = model.loss(out, labels, 0.5, DEFAULT_LOSS, new Float32Array(7).fill(1));
-      E.backward(parts.total);
-      return parts.total;
-    });
-    expect(Number.isFinite(await loss.item())).toBe(true);
-    const missing = model.namedParameters().filter(([, p]) => p.requiresGrad && !p.grad).map(([n]) => n);
-    expect(missing).toEqual([]);
+    await expectEveryParameterReached(model, Int32Array.from([0, 1, 2, 3]), 3);
     model.dispose();
   });
 });
