@@ -165,11 +165,8 @@ function broadcastFits(v: VirtualConv): boolean {
 function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bias?: Tensor): Tensor {
   const y = new Tensor([v.n, v.o, v.ho, v.wo], 'f32');
   const { packed, og4 } = packWeights(w, v, flip);
-  const { wg, cblocks } = lanes(og4);
+  const { wg, cblocks, rpw } = lanes(og4);
   const runs = v.n * v.ho * Math.ceil(v.wo / RUN_Q);
-  // Runs per workgroup: output channels that fill only og4 < 8 lanes share the workgroup with
-  // other pixel runs (shaders/conv.wgsl, fwd_b).
-  const rpw = og4 < wg ? Math.floor(wg / og4) : 1;
   const [gx, gy] = grid(Math.ceil(runs / rpw), 1);
   runtime().dispatch({
     op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: 'fwd_b',
@@ -246,9 +243,13 @@ function stridedDataGradBroadcast(dy: Tensor, w: Tensor, g: ConvGeometry): Tenso
  */
 const LANES = 8;
 
-/** Workgroup size and channel blocks for `og4` vec4 slots of output channels. */
-function lanes(og4: number): { wg: number; cblocks: number } {
-  return { wg: LANES, cblocks: Math.ceil(og4 / LANES) };
+/**
+ * Workgroup size, channel blocks and groups per workgroup for `og4` vec4 slots of output channels:
+ * with og4 < 8 the lanes split into ⌊8 / og4⌋ groups of og4, each on its own pixel run (fwd_b) or
+ * rows (wgrad_b), instead of computing clamped duplicates (shaders/conv.wgsl, `bp.rpw`).
+ */
+function lanes(og4: number): { wg: number; cblocks: number; rpw: number } {
+  return { wg: LANES, cblocks: Math.ceil(og4 / LANES), rpw: og4 < LANES ? Math.floor(LANES / og4) : 1 };
 }
 
 /**
@@ -259,7 +260,7 @@ function lanes(og4: number): { wg: number; cblocks: number } {
 function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const ci = g.c / g.groups, KK = g.kh * g.kw;
   const og4 = Math.ceil(g.o / g.groups / 4);
-  const { wg, cblocks } = lanes(og4);
+  const { wg, cblocks, rpw } = lanes(og4);
   // Input channels per workgroup: 16, or 4 for convs with ≤ 4 (an RGB input conv computed 16 of
   // which 13 were clamped duplicates: its wgrad took 4× its forward).
   const cb = ci <= 4 ? 4 : WGRAD_CB;
@@ -272,9 +273,7 @@ function wgradBroadcast(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   const nsplit = Math.ceil(rows / chunk);
   if (gx > max || g.groups * cblocks > max) return null;
   const v: VirtualConv = g;
-  // Row groups per workgroup when the output channels fill only og4 < 8 lanes (as fwd_b's runs);
-  // each writes partial sums of its own.
-  const rpw = og4 < wg ? Math.floor(wg / og4) : 1;
+  // Each row group (rpw > 1 when og4 < 8, see lanes()) writes partial sums of its own.
   const parts = nsplit * rpw;
   const part = new Tensor([parts, g.o, ci, g.kh, g.kw], 'f32');
   runtime().dispatch({
