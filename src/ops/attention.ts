@@ -37,6 +37,10 @@ const WG = 64;
  *   forward 1.6× and the backward 1.4× slower.
  * - Forward R = 8 (R = 4: ~10 % slower); backward R = 4 (window 784 tok 2×32 +bias fwd+bwd:
  *   R = 2 190 ms, 4 165 ms, 8 156 ms, at 10.7 / 13.2 / 19.0 s of CPU to compile the four pipelines).
+ *   Head dims over 32 (MAXV > 8: ARBEx-full's ViT, 8 heads of 96) hold R·MAXV vec4 registers per
+ *   row block, so the forward takes R = 4 there: 12.0–14.2 ms against 13.8–15.4 ms at 148 tokens
+ *   (same process order, three alternations) and 2.6–2.8 s of CPU to compile against 6.7–7.5 s.
+ *   Backward R = 2 at that size was ~10 % slower.
  * - Short sequences (≤ SHORT_ROWS rows per head: ARBEx-tiny's windows of 16 and 4 tokens and its
  *   12-token ViT) take R = 1: a workgroup of R·8 rows otherwise leaves most lanes idle, and the
  *   JIT cost follows R (forward 3.0 → 0.6 s, bwd_dq 4.3 → 1.8 s, bwd_dkv 3.7 → 2.3 s of CPU).
@@ -46,9 +50,9 @@ const WG = 64;
 const SHORT_ROWS = 32;
 interface Blocking { R: number; WGF: number; MAXR: number; MAXV: number }
 function blocking(entry: 'forward' | 'bwd_dq' | 'bwd_dkv', Dh: number, rows: number): Blocking {
-  const R = rows <= SHORT_ROWS ? 1 : entry === 'forward' ? 8 : 4;
-  const dv = Math.ceil(Dh / 4);
-  return { R, WGF: 8, MAXR: R, MAXV: Math.ceil(dv / 8) * 8 };
+  const MAXV = Math.ceil(Math.ceil(Dh / 4) / 8) * 8;
+  const R = rows <= SHORT_ROWS ? 1 : entry !== 'forward' || MAXV > 8 ? 4 : 8;
+  return { R, WGF: 8, MAXR: R, MAXV };
 }
 
 const MAX_DH = 128;
