@@ -20,6 +20,7 @@ let dawnInstance: GPU | null = null;
 export function initNodeEngine(opts: EngineOptions & { dawnFlags?: string[] } = {}): Promise<Runtime> {
   pending ??= (async () => {
     const webgpu = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
+    if (process.env['ARBEX_DAWN_POLL'] !== 'spin') throttleDawnPolling();
     Object.assign(globalThis, webgpu.globals);
     const gpu = webgpu.create(opts.dawnFlags ?? []);
     dawnInstance = gpu;
@@ -39,4 +40,37 @@ export function initNodeEngine(opts: EngineOptions & { dawnFlags?: string[] } = 
 /** The Dawn instance behind the Node engine (null before initNodeEngine). */
 export function dawnGpu(): GPU | null {
   return dawnInstance;
+}
+
+/** How long a wait for the GPU may poll back-to-back before polling moves to a 1-ms timer. */
+const SPIN_MS = 0.5;
+let throttled = false;
+
+/**
+ * Dawn's Node binding learns that GPU work finished (onSubmittedWorkDone, mapAsync, async
+ * pipeline creation) by polling: while such a promise is pending it reschedules a native callback
+ * with `globalThis.setImmediate`, back to back — ~60,000 polls during a 0.7-s wait, one whole
+ * core. On a software adapter that core is taken from the driver's own worker threads (lavapipe
+ * runs the kernels on the CPU), so every wait slowed the work it waited for. Here a wait polls
+ * back to back for its first SPIN_MS (short waits keep their µs latency), then once per timer
+ * tick (~1 ms). Only native callbacks (the binding's) are affected; JS callbacks keep the real
+ * setImmediate. ARBEX_DAWN_POLL=spin restores the binding's own loop.
+ */
+function throttleDawnPolling(): void {
+  if (throttled) return;
+  throttled = true;
+  const original = globalThis.setImmediate;
+  const fnToString = Function.prototype.toString;
+  let waitStart = 0, lastPoll = -Infinity;
+  const polite = function (this: unknown, cb: (...a: unknown[]) => void, ...args: unknown[]) {
+    if (typeof cb === 'function' && fnToString.call(cb).endsWith('{ [native code] }')) {
+      const now = performance.now();
+      // A gap longer than a timer tick means the previous wait ended: this poll starts a new one.
+      if (now - lastPoll > 3) waitStart = now;
+      lastPoll = now;
+      if (now - waitStart > SPIN_MS) return setTimeout(cb, 0, ...args);
+    }
+    return original(cb, ...args);
+  };
+  globalThis.setImmediate = Object.assign(polite, original) as unknown as typeof setImmediate;
 }
