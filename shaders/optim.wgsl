@@ -4,8 +4,13 @@
 // parameter and state in place: one dispatch per parameter tensor, one thread per element, 256
 // per workgroup on a 2-D grid (flat_wg). Per-step scalars (learning rate, bias corrections) are
 // computed in float64 on the host and arrive through the uniform block, so the kernels never
-// need the step count. Storage buffers per entry: sgd 3, adam 4, sumsq 2, sumsq_final 2,
-// scale_by 2, add_scaled 3 (all within the 4 of compatibility mode).
+// need the step count. Storage buffers per entry: sgd 3, adam 4, adam_fused 4, sumsq 2,
+// sumsq_final 2, scale_by 2, add_scaled 3 (all within the 4 of compatibility mode).
+//
+// `adam_fused` updates every parameter of an optimizer in one dispatch (src/optim/fused.ts): the
+// parameters, their gradients and both moments sit in arenas, each parameter's slot starting at
+// a multiple of 256 elements, so one workgroup serves one parameter and reads that parameter's
+// hyper-parameters from a table instead of a uniform. Same arithmetic as `adam`, element by element.
 //
 // Global norm (clipping, SAM): `sumsq` writes one partial sum of squares per workgroup into a
 // slot range of a partials buffer (each tensor its own range, no atomics); `sumsq_final` reduces
@@ -90,6 +95,55 @@ fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   a_v[i] = v;
   let denom = sqrt(v) / ap.bc2_sqrt + ap.eps;
   a_param[i] = p - ap.step_size * m / denom;
+}
+
+struct AdamFused {
+  // total elements per arena (a multiple of 256)
+  n: u32,
+  decoupled: u32,
+  // workgroups in the launch = n / 256; the table's per-workgroup section has this many words
+  groups: u32,
+  _pad0: u32,
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  _pad1: f32,
+};
+
+@group(0) @binding(0) var<uniform> up: AdamFused;
+@group(0) @binding(1) var<storage, read_write> u_param: array<f32>;
+@group(0) @binding(2) var<storage, read> u_grad: array<f32>;
+// m in [0, n), v in [n, 2n): one binding, so the entry stays within 4 storage buffers
+@group(0) @binding(3) var<storage, read_write> u_mv: array<f32>;
+// [groups] parameter index per workgroup, then 8 words per parameter:
+// start, size, active, _, lr, weight_decay, step_size, bc2_sqrt (the last four f32 bit patterns)
+@group(0) @binding(4) var<storage, read> u_table: array<u32>;
+
+@compute @workgroup_size(256)
+fn adam_fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let w = flat_wg(wid, nwg);
+  if (w >= up.groups) { return; }
+  let rec = up.groups + u_table[w] * 8u;
+  let i = w * 256u + li;
+  // Parameters without a gradient this step keep their values and moments; padding is skipped.
+  if (u_table[rec + 2u] == 0u || i - u_table[rec] >= u_table[rec + 1u]) { return; }
+  let lr = bitcast<f32>(u_table[rec + 4u]);
+  let weight_decay = bitcast<f32>(u_table[rec + 5u]);
+  let step_size = bitcast<f32>(u_table[rec + 6u]);
+  let bc2_sqrt = bitcast<f32>(u_table[rec + 7u]);
+  var p = u_param[i];
+  var g = u_grad[i];
+  if (up.decoupled != 0u) {
+    p = p * (1.0 - lr * weight_decay);
+  } else {
+    g = g + weight_decay * p;
+  }
+  let m = up.beta1 * u_mv[i] + (1.0 - up.beta1) * g;
+  let v = up.beta2 * u_mv[up.n + i] + (1.0 - up.beta2) * g * g;
+  u_mv[i] = m;
+  u_mv[up.n + i] = v;
+  let denom = sqrt(v) / bc2_sqrt + up.eps;
+  u_param[i] = p - step_size * m / denom;
 }
 
 // ---- global norm -----------------------------------------------------------------------------

@@ -103,16 +103,22 @@ export abstract class Optimizer<H extends GroupHyper = GroupHyper> {
   step(): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        const g = p.grad;
+        const g = this.checkedGrad(p);
         if (!g) continue;
-        if (g.size !== p.size || g.dtype !== 'f32') {
-          throw new ShapeError(`${this.constructor.name}: gradient ${g.describe()} does not fit parameter ${p.describe()}`);
-        }
         const st = this.stateOf(p, group);
         st.step++;
         this.update(p, g, group, st);
       }
     }
+  }
+
+  /** `p.grad` (null when it has none), checked to fit `p`. */
+  protected checkedGrad(p: Tensor): Tensor | null {
+    const g = p.grad;
+    if (g && (g.size !== p.size || g.dtype !== 'f32')) {
+      throw new ShapeError(`${this.constructor.name}: gradient ${g.describe()} does not fit parameter ${p.describe()}`);
+    }
+    return g;
   }
 
   protected stateOf(p: Tensor, group: ParamGroup<H>): ParamState {

@@ -175,13 +175,112 @@ describe('parameter groups, skipping, zeroGrad, checkpoints', () => {
     expect(opt.paramGroups.map((x) => x.weightDecay)).toEqual([0.05, 0]);
   });
 
-  it('one dispatch per parameter per step', () => {
+  it('fused Adam: one dispatch per step for all parameters; fused: false, one per parameter', () => {
     const ps = [E.keep(E.zeros([1000])).requireGrad(), E.keep(E.zeros([7])).requireGrad()];
     for (const p of ps) p.grad = E.keep(E.ones(p.shape));
+    for (const [fused, per] of [[true, 1], [false, 2]] as const) {
+      const opt = new Adam(ps, { fused });
+      opt.step(); // creates state (zero fills)
+      const before = E.runtime().dispatchCount;
+      opt.step();
+      expect(E.runtime().dispatchCount - before, `fused ${fused}`).toBe(per);
+      opt.dispose();
+    }
+  });
+});
+
+describe('fused Adam (one dispatch) against the per-parameter kernels', () => {
+  /** Runs both forms on identical copies; returns parameters and moments as read back. */
+  async function both(make: (ps: E.Tensor[], fused: boolean) => Adam, shapes: number[][], steps: number, grads: (step: number, i: number) => boolean, between?: (o: Adam, ps: E.Tensor[], step: number, fused: boolean) => Adam): Promise<Float32Array[][]> {
+    const rng = new Rng(17);
+    const p0 = shapes.map((s) => Float32Array.from(rng.array(s.reduce((a, b) => a * b, 1))));
+    const g = Array.from({ length: steps }, () => shapes.map((s) => Float32Array.from(rng.array(s.reduce((a, b) => a * b, 1)))));
+    const out: Float32Array[][] = [];
+    for (const fused of [true, false]) {
+      const ps = p0.map((p, i) => E.keep(E.tensor(p, shapes[i]!)).requireGrad());
+      let opt = make(ps, fused);
+      for (let k = 0; k < steps; k++) {
+        opt.zeroGrad();
+        ps.forEach((p, i) => { if (grads(k, i)) p.grad = E.keep(E.tensor(g[k]![i]!, shapes[i]!)); });
+        opt.step();
+        if (between) opt = between(opt, ps, k, fused);
+      }
+      const sd = opt.stateDict();
+      const moments = [...sd.tensors.keys()].sort().map((k) => sd.tensors.get(k)!);
+      out.push((await Promise.all([...ps, ...moments].map((t) => t.toArray()))) as Float32Array[]);
+      opt.dispose();
+      ps.forEach((p) => { p.grad?.dispose(); p.dispose(); });
+    }
+    return out;
+  }
+  const same = (a: Float32Array[], b: Float32Array[]): void => {
+    expect(a.length).toBe(b.length);
+    a.forEach((x, i) => expect(Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength)), `tensor ${i}`).toBe(0));
+  };
+  // Sizes below, at and across the 256-element slots, a scalar, and a parameter that misses
+  // its gradient in some steps (its values, moments and step count must stay put).
+  const shapes = [[1], [255], [256], [257], [3, 171], [7]];
+  const skip = (k: number, i: number): boolean => !(i === 5 && k % 2 === 1) && !(i === 0 && k === 0);
+
+  it('Adam and AdamW with two groups (own lr and weight decay): the same bits', async () => {
+    for (const W of [Adam, AdamW]) {
+      const make = (ps: E.Tensor[], fused: boolean): Adam => new W([{ params: ps.slice(0, 3), lr: 0.02, weightDecay: 0.1 }, { params: ps.slice(3), lr: 3e-3 }], { fused, betas: [0.8, 0.95], eps: 1e-6 });
+      const [f, p] = await both(make, shapes, 5, skip);
+      same(f!, p!);
+    }
+  });
+
+  it('checkpoint mid-run, a rollback to it, and a group added later: the same bits', async () => {
+    let extra: E.Tensor | null = null;
+    let snapshot: { meta: ReturnType<Adam['stateDict']>['meta']; tensors: Map<string, E.Tensor> } | null = null;
+    const between = (o: Adam, ps: E.Tensor[], k: number, fused: boolean): Adam => {
+      if (k === 0) {
+        // A copy of the state after step 1, loaded back into the same optimizer after step 3.
+        const sd = o.stateDict();
+        snapshot = { meta: structuredClone(sd.meta), tensors: new Map([...sd.tensors].map(([n, t]) => [n, E.assign(E.keep(E.zeros(t.shape)), t)])) };
+      }
+      if (k === 2) {
+        o.loadStateDict(snapshot!);
+        for (const t of snapshot!.tensors.values()) t.dispose();
+      }
+      if (k === 1) {
+        // Through the state dict into a fresh optimizer, as a resumed run does.
+        const sd = o.stateDict();
+        const host = new Map([...sd.tensors].map(([name, t]) => [name, t]));
+        const n = new Adam(ps.slice(0, 4), { fused });
+        n.addParamGroup({ params: ps.slice(4, 5), lr: 0.05 });
+        n.loadStateDict({ meta: structuredClone(sd.meta), tensors: host });
+        o.dispose();
+        return n;
+      }
+      if (k === 3) {
+        extra = ps[5]!;
+        o.addParamGroup({ params: [extra], lr: 0.01 });
+      }
+      return o;
+    };
+    const make = (ps: E.Tensor[], fused: boolean): Adam => {
+      const o = new Adam(ps.slice(0, 4), { fused });
+      o.addParamGroup({ params: ps.slice(4, 5), lr: 0.05 });
+      return o;
+    };
+    const [f, p] = await both(make, shapes, 6, skip, between);
+    same(f!, p!);
+    expect(extra).not.toBeNull();
+  });
+
+  it('leaves no buffers behind from step to step', async () => {
+    const ps = shapes.map((s) => E.keep(E.zeros(s)).requireGrad());
     const opt = new Adam(ps);
-    opt.step(); // creates state (zero fills)
-    const before = E.runtime().dispatchCount;
-    opt.step();
-    expect(E.runtime().dispatchCount - before).toBe(2);
+    const live = (): number => E.runtime().stats().buffersInUse;
+    let first = 0;
+    for (let k = 0; k < 6; k++) {
+      for (const p of ps) { p.grad?.dispose(); p.grad = E.keep(E.ones(p.shape)); }
+      opt.step();
+      await E.runtime().sync();
+      if (k === 1) first = live();
+    }
+    expect(live()).toBe(first);
+    opt.dispose();
   });
 });
