@@ -3,7 +3,7 @@
  * generation + upload, forward, backward, optimizer), each phase closed by a device sync so the
  * split is real, and peak GPU memory per step next to its lower bound: parameters + gradients +
  * optimizer state + activations saved for backward (measured as the pool's live bytes after
- * forward minus what was live before it).
+ * forward minus what was live before it), and dispatches per step.
  *
  *   npx tsx kernels-bench/train-bench.ts [--config tiny|full] [--batch 32] [--steps 8] [--json]
  */
@@ -40,7 +40,7 @@ const paramBytes = model.parameters().reduce((s, p) => s + p.size * 4, 0);
 const trainBytes = trainable.reduce((s, p) => s + p.size * 4, 0);
 
 const phases = { data: [] as number[], forward: [] as number[], backward: [] as number[], optimizer: [] as number[] };
-let peak = 0, saved = 0, stateBytes = 0;
+let peak = 0, saved = 0, stateBytes = 0, dispatches = 0, optDispatches = 0;
 let step = 0;
 let tPrev = performance.now();
 for (const batch of loader.epoch(0)) {
@@ -63,6 +63,7 @@ for (const batch of loader.epoch(0)) {
   // host, so the live bytes right after forward (the saved activations) need no sync.
   loss.dispose();
   let afterForward = 0;
+  const d0 = rt.dispatchCount;
   const tb0 = performance.now();
   tidy(() => {
     const out = model.forward(images, step);
@@ -74,9 +75,12 @@ for (const batch of loader.epoch(0)) {
   t3 = performance.now() - tb0 - (t2 - t1);
   const stepPeak = rt.pool.stats().peakBytesInUse;
   const t4 = performance.now();
+  const d1 = rt.dispatchCount;
   stepper.base.step();
   await rt.sync();
   const t5 = performance.now();
+  const stepDispatches = rt.dispatchCount - d0;
+  const optimizerDispatches = rt.dispatchCount - d1;
   stepper.base.zeroGrad();
   images.dispose();
   if (step >= 2) {
@@ -84,6 +88,8 @@ for (const batch of loader.epoch(0)) {
     phases.forward.push(t2 - t1);
     phases.backward.push(t3);
     phases.optimizer.push(t5 - t4);
+    dispatches = stepDispatches;
+    optDispatches = optimizerDispatches;
     peak = Math.max(peak, stepPeak);
     saved = Math.max(saved, afterForward - before);
   }
@@ -97,6 +103,7 @@ const out = {
   config: cfg.name, batch: B, steps, adapter: rt.adapterInfo,
   images_per_s: (B / total) * 1000,
   ms: { data: med(phases.data), forward: med(phases.forward), backward: med(phases.backward), optimizer: med(phases.optimizer), step: total },
+  dispatches_per_step: dispatches, optimizer_dispatches: optDispatches,
   memory_mb: {
     peak_step: peak / 2 ** 20, parameters: paramBytes / 2 ** 20, gradients: trainBytes / 2 ** 20,
     optimizer_state: stateBytes / 2 ** 20, saved_activations: saved / 2 ** 20,
@@ -108,6 +115,7 @@ else {
   console.log(`ARBEx-${out.config}, batch ${B}, ${rt.adapterInfo}`);
   console.log(`throughput ${out.images_per_s.toFixed(1)} images/s (step ${total.toFixed(0)} ms, medians of ${steps} steps, each phase synced)`);
   console.log(`  data ${out.ms.data.toFixed(0)} ms  forward ${out.ms.forward.toFixed(0)} ms  backward ${out.ms.backward.toFixed(0)} ms  optimizer ${out.ms.optimizer.toFixed(0)} ms`);
+  console.log(`  ${dispatches} dispatches per step (forward + backward + optimizer), of which the optimizer ${optDispatches}`);
   const m = out.memory_mb;
   console.log(`peak GPU memory per step ${m.peak_step.toFixed(1)} MiB vs parameters ${m.parameters.toFixed(1)} + gradients ${m.gradients.toFixed(1)} + optimizer state ${m.optimizer_state.toFixed(1)} + saved activations ${m.saved_activations.toFixed(1)} = ${m.lower_bound.toFixed(1)} MiB`);
 }

@@ -60,6 +60,7 @@ export class Adam extends Optimizer<AdamHyper> {
     const [g0] = this.paramGroups;
     if (this.paramGroups.some((g) => g.beta1 !== g0!.beta1 || g.beta2 !== g0!.beta2 || g.eps !== g0!.eps)) return super.step();
     if (!this.arena || !this.arena.fits(order) || this.momentsOutside) this.rebuildArena(order);
+    this.dropMomentCopies();
     const updates: FusedUpdate[] = [];
     let any = false;
     for (const group of this.paramGroups) {
@@ -103,7 +104,20 @@ export class Adam extends Optimizer<AdamHyper> {
     }
   }
 
-  /** The moments as per-parameter tensors (a snapshot: the next fused step does not update them). */
+  /** Frees the per-parameter moment copies a state dict made: the arena holds the moments. */
+  private dropMomentCopies(): void {
+    for (const st of this.state.values()) {
+      for (const name of ['exp_avg', 'exp_avg_sq']) {
+        st.buffers[name]?.dispose();
+        delete st.buffers[name];
+      }
+    }
+  }
+
+  /**
+   * The moments as per-parameter tensors. With `fused` they are copies taken now, valid until the
+   * next `step()` (which frees them: using one after that throws instead of reading stale values).
+   */
   override stateDict(): OptimizerStateDict {
     if (this.arena && !this.momentsOutside) this.copyMomentsOut();
     return super.stateDict();
