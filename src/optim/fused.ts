@@ -50,17 +50,19 @@ export class FusedAdamArena {
   private readonly owner: Uint32Array;
 
   constructor(readonly order: readonly Tensor[]) {
-    let n = 0;
-    for (const p of order) {
-      this.start.set(p, n);
-      n += Math.max(1, Math.ceil(p.size / SLOT)) * SLOT;
-    }
-    this.n = n;
-    this.owner = new Uint32Array(n / SLOT);
-    order.forEach((p, k) => this.owner.fill(k, this.start.get(p)! / SLOT, (this.start.get(p)! + Math.max(1, Math.ceil(p.size / SLOT)) * SLOT) / SLOT));
-    this.params = keep(zeros([n]));
-    this.grads = keep(zeros([n]));
-    this.moments = keep(zeros([2 * n]));
+    // Workgroups per parameter: its elements in SLOT-sized runs (an empty one still gets a slot).
+    const slots = order.map((p) => Math.max(1, Math.ceil(p.size / SLOT)));
+    this.owner = new Uint32Array(slots.reduce((a, b) => a + b, 0));
+    let w = 0;
+    order.forEach((p, k) => {
+      this.start.set(p, w * SLOT);
+      this.owner.fill(k, w, w + slots[k]!);
+      w += slots[k]!;
+    });
+    this.n = w * SLOT;
+    this.params = keep(zeros([this.n]));
+    this.grads = keep(zeros([this.n]));
+    this.moments = keep(zeros([2 * this.n]));
   }
 
   /** Whether this arena was laid out for exactly these parameters, in this order. */
