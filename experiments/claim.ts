@@ -22,7 +22,11 @@
  * accuracy and macro-F1 over seeds.
  *
  *   npx tsx experiments/claim.ts [--recipe demo|released] [--seeds 1,2,3] [--epochs 4]
- *     [--train-size 4000] [--variants a,b] [--tag NAME] [--report (print what is on record, train nothing)]
+ *     [--train-size 4000] [--lr 1e-3] [--variants a,b] [--tag NAME] [--report (print what is on record, train nothing)]
+ *
+ * --lr: every group's learning rate (default 1e-3, the demo's until 2026-12-02 06:00 and the
+ * rate of the `demo16k` table; the demo now trains at 3e-3). Recorded in the results file; a
+ * sweep resumes only at the rate that started it.
  */
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +41,8 @@ const arg = (name: string, dflt: string): string => {
 };
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const recipe = arg('recipe', 'demo');
+const lr = Number(arg('lr', '1e-3'));
+if (!(lr > 0)) throw new Error(`--lr ${arg('lr', '')} (expected a positive number)`);
 if (recipe !== 'demo' && recipe !== 'released') throw new Error(`--recipe ${recipe} (expected demo or released)`);
 const epochs = Number(arg('epochs', '4'));
 const trainSize = Number(arg('train-size', recipe === 'demo' ? '4000' : '2000'));
@@ -92,6 +98,9 @@ const resultsPath = join(outDir, `claim-${tag}.json`);
 type Row = { variant: string; seed: number; accuracy: number; macroF1: number; noisyAccuracy: number; seconds: number; valAcc?: (number | undefined)[]; dynamics?: unknown[] };
 const onRecord = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { rows: Row[]; recipe?: string }) : null;
 // Rows resume a sweep only under the recipe that made them (files from before --recipe are 'released').
+if (onRecord && ((onRecord as { lr?: number }).lr ?? 1e-3) !== lr) {
+  throw new Error(`${resultsPath} holds runs at learning rate ${(onRecord as { lr?: number }).lr ?? 1e-3}; pass that --lr or another --tag`);
+}
 if (onRecord && (onRecord.recipe ?? 'released') !== recipe) {
   throw new Error(`${resultsPath} holds ${onRecord.recipe ?? 'released'}-recipe runs; pass --recipe ${onRecord.recipe ?? 'released'} or another --tag`);
 }
@@ -115,6 +124,7 @@ for (const v of chosen) {
       quiet: true,
       report: false,
     };
+    job.optimizer = { ...job.optimizer, lr: { backbone: lr, head: lr, anchors: lr, attention: lr } };
     if (recipe === 'demo') {
       demoRecipe(job);
     } else {
@@ -132,7 +142,7 @@ for (const v of chosen) {
       variant: v.name, seed, accuracy: r.test.cleanAccuracy, macroF1: cleanRes.cleanMacroF1, noisyAccuracy: r.test.accuracy, seconds: (performance.now() - t0) / 1000,
       valAcc: r.history.map((h) => h.valAcc), dynamics: r.history.map((h) => h.dynamics ?? null),
     });
-    writeJsonAtomic(resultsPath, { tag, recipe, epochs, trainSize, seeds, rows });
+    writeJsonAtomic(resultsPath, { tag, recipe, lr, epochs, trainSize, seeds, rows });
     console.log(`${v.name} seed ${seed}: clean acc ${(r.test.cleanAccuracy * 100).toFixed(2)} %, macro-F1 ${(cleanRes.cleanMacroF1 * 100).toFixed(2)} % (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
 }
