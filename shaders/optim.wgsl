@@ -82,19 +82,25 @@ fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = flat_wg(wid, nwg) * 256u + li;
   if (i >= ap.n) { return; }
-  var p = a_param[i];
-  var g = a_grad[i];
-  if (ap.decoupled != 0u) {
-    p = p * (1.0 - ap.lr * ap.weight_decay);
+  let r = adam_element(a_param[i], a_grad[i], a_m[i], a_v[i], ap.decoupled, ap.lr, ap.weight_decay, ap.beta1, ap.beta2, ap.eps, ap.step_size, ap.bc2_sqrt);
+  a_m[i] = r.y;
+  a_v[i] = r.z;
+  a_param[i] = r.x;
+}
+
+// One element of Adam/AdamW, shared by `adam` and `adam_fused`: returns (p, m, v) after the step.
+fn adam_element(p0: f32, g0: f32, m0: f32, v0: f32, decoupled: u32, lr: f32, weight_decay: f32, beta1: f32, beta2: f32, eps: f32, step_size: f32, bc2_sqrt: f32) -> vec3<f32> {
+  var p = p0;
+  var g = g0;
+  if (decoupled != 0u) {
+    p = p * (1.0 - lr * weight_decay);
   } else {
-    g = g + ap.weight_decay * p;
+    g = g + weight_decay * p;
   }
-  let m = ap.beta1 * a_m[i] + (1.0 - ap.beta1) * g;
-  let v = ap.beta2 * a_v[i] + (1.0 - ap.beta2) * g * g;
-  a_m[i] = m;
-  a_v[i] = v;
-  let denom = sqrt(v) / ap.bc2_sqrt + ap.eps;
-  a_param[i] = p - ap.step_size * m / denom;
+  let m = beta1 * m0 + (1.0 - beta1) * g;
+  let v = beta2 * v0 + (1.0 - beta2) * g * g;
+  let denom = sqrt(v) / bc2_sqrt + eps;
+  return vec3<f32>(p - step_size * m / denom, m, v);
 }
 
 struct AdamFused {
@@ -131,19 +137,10 @@ fn adam_fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let weight_decay = bitcast<f32>(u_table[rec + 5u]);
   let step_size = bitcast<f32>(u_table[rec + 6u]);
   let bc2_sqrt = bitcast<f32>(u_table[rec + 7u]);
-  var p = u_param[i];
-  var g = u_grad[i];
-  if (up.decoupled != 0u) {
-    p = p * (1.0 - lr * weight_decay);
-  } else {
-    g = g + weight_decay * p;
-  }
-  let m = up.beta1 * u_mv[i] + (1.0 - up.beta1) * g;
-  let v = up.beta2 * u_mv[up.n + i] + (1.0 - up.beta2) * g * g;
-  u_mv[i] = m;
-  u_mv[up.n + i] = v;
-  let denom = sqrt(v) / bc2_sqrt + up.eps;
-  u_param[i] = p - step_size * m / denom;
+  let r = adam_element(u_param[i], u_grad[i], u_mv[i], u_mv[up.n + i], up.decoupled, lr, weight_decay, up.beta1, up.beta2, up.eps, step_size, bc2_sqrt);
+  u_mv[i] = r.y;
+  u_mv[up.n + i] = r.z;
+  u_param[i] = r.x;
 }
 
 // ---- global norm -----------------------------------------------------------------------------
