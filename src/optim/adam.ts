@@ -49,6 +49,9 @@ export class Adam extends Optimizer<AdamHyper> {
   constructor(params: readonly Tensor[] | readonly ParamGroupSpec<AdamHyper>[], opts: AdamOptions = {}, defaultDecay = 0) {
     const [beta1, beta2] = opts.betas ?? [0.9, 0.999];
     super(params, { lr: opts.lr ?? 1e-3, beta1, beta2, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? defaultDecay });
+    if (opts.fused !== undefined && typeof opts.fused !== 'boolean') {
+      throw new ShapeError(`${this.constructor.name}: fused must be true or false, got ${String(opts.fused)}`);
+    }
     this.fused = opts.fused ?? true;
   }
 

@@ -113,6 +113,7 @@ describe('parameter groups, skipping, zeroGrad, checkpoints', () => {
     expect(() => new SGD([{ params: [p] }, { params: [p] }], { lr: 0.1 })).toThrow(/more than one group/);
     expect(() => new SGD([p], { lr: 0.1, nesterov: true })).toThrow(/Nesterov/);
     expect(() => new Adam([p], { betas: [1, 0.9] })).toThrow(/beta/);
+    expect(() => new Adam([p], { fused: 'yes' as unknown as boolean })).toThrow(/fused must be true or false, got yes/);
     expect(() => new SGD([p], { lr: -1 })).toThrow(/negative/);
   });
 
