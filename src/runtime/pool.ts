@@ -18,6 +18,11 @@
  * creates no buffers; what a
  * different phase (e.g. evaluation at another batch size) left behind is released once the work
  * moves on. `trim()` releases all idle buffers at once.
+ *
+ * Reuse is deterministic: of the idle buffers of a bucket, the oldest-created goes out first. So a
+ * step that repeats the previous one's acquisitions and releases gets the same buffers in the same
+ * places, which is what lets the runtime reuse its bind groups (bind-groups.ts); handing out the
+ * most recently released buffer instead permutes them from step to step.
  */
 export interface PoolStats {
   /** GPUBuffers ever created by this pool. Constant in steady-state training. */
@@ -47,6 +52,7 @@ export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = { maxIdleBytes: 64 * 2 
 
 interface IdleBuffer {
   buf: GPUBuffer;
+  serial: number;
   /** Submit count and time (ms) when it became reusable. */
   since: number;
   sinceMs: number;
@@ -62,6 +68,7 @@ export function bucketSize(bytes: number): number {
 
 export class BufferPool {
   private free = new Map<string, IdleBuffer[]>();
+  /** Both kept sorted by creation serial, highest first, so `pop()` gives the oldest buffer. */
   private pending = new Map<string, GPUBuffer[]>();
   private pendingCount = 0;
   private inUse = new Map<GPUBuffer, number>();
@@ -72,8 +79,10 @@ export class BufferPool {
   private submits = 0;
   private released = 0;
   private limits: PoolLimits;
+  private serials = new WeakMap<GPUBuffer, number>();
 
-  constructor(private device: GPUDevice, limits: Partial<PoolLimits> = {}) {
+  /** `onDestroy` hears of every buffer the pool destroys (the runtime drops its bind groups). */
+  constructor(private device: GPUDevice, limits: Partial<PoolLimits> = {}, private onDestroy: (buf: GPUBuffer) => void = () => {}) {
     this.limits = { ...DEFAULT_POOL_LIMITS };
     this.setLimits(limits);
   }
@@ -102,7 +111,7 @@ export class BufferPool {
       this.pooledBytes -= size;
     } else {
       buf = this.device.createBuffer({ size, usage, label });
-      this.created++;
+      this.serials.set(buf, ++this.created);
     }
     this.inUse.set(buf, size);
     this.usedBytes += size;
@@ -119,7 +128,10 @@ export class BufferPool {
     const key = `${buf.usage}:${size}`;
     let list = this.pending.get(key);
     if (!list) this.pending.set(key, (list = []));
-    list.push(buf);
+    const serial = this.serials.get(buf)!;
+    let i = list.length;
+    while (i > 0 && this.serials.get(list[i - 1]!)! < serial) i--;
+    list.splice(i, 0, buf);
     this.pendingCount++;
     this.pooledBytes += size;
   }
@@ -130,7 +142,12 @@ export class BufferPool {
     for (const [key, bufs] of this.pending) {
       let list = this.free.get(key);
       if (!list) this.free.set(key, (list = []));
-      for (const buf of bufs) list.push({ buf, since: this.submits, sinceMs: now });
+      for (const buf of bufs) {
+        const serial = this.serials.get(buf)!;
+        let i = list.length;
+        while (i > 0 && list[i - 1]!.serial < serial) i--;
+        list.splice(i, 0, { buf, serial, since: this.submits, sinceMs: now });
+      }
     }
     this.pending.clear();
     this.pendingCount = 0;
@@ -159,14 +176,19 @@ export class BufferPool {
       if (kept.length) this.free.set(key, kept);
       else this.free.delete(key);
     }
-    for (const b of drop) b.destroy();
+    for (const b of drop) this.destroy(b);
     this.released += drop.size;
+  }
+
+  private destroy(buf: GPUBuffer): void {
+    this.onDestroy(buf);
+    buf.destroy();
   }
 
   /** Destroys idle buffers (e.g. between benchmark phases). */
   trim(): void {
     for (const list of this.free.values()) {
-      for (const e of list) e.buf.destroy();
+      for (const e of list) this.destroy(e.buf);
       this.released += list.length;
     }
     this.free.clear();

@@ -6,6 +6,7 @@
  * Dispatches are recorded into one open compute pass and submitted in batches (at readback, or
  * every `maxDispatchesPerSubmit`), which keeps the per-op host overhead low.
  */
+import { BindGroupCache, type UniformBinding } from './bind-groups.js';
 import { BufferPool, type PoolLimits, type PoolStats } from './pool.js';
 import { GpuError } from './errors.js';
 import { PipelineWarmer, type WarmSpec } from './warmup.js';
@@ -90,9 +91,12 @@ export class Runtime {
   private pendingError: GpuError | null = null;
   private lostError: GpuError | null = null;
   private lastOp = '(none)';
+  /** Reused bind groups (see bind-groups.ts); `hits`/`misses` count lookups. */
+  readonly bindGroups: BindGroupCache;
 
   constructor(readonly device: GPUDevice, readonly adapterInfo: string, readonly adapter?: GPUAdapter, poolLimits: Partial<PoolLimits> = {}) {
-    this.pool = new BufferPool(device, poolLimits);
+    this.bindGroups = new BindGroupCache(device);
+    this.pool = new BufferPool(device, poolLimits, (buf) => this.bindGroups.forget(buf));
     const l = device.limits;
     this.limits = {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
@@ -164,8 +168,7 @@ export class Runtime {
     return { label: `${spec.op}:${key}`, layout: 'auto', compute: computeStage(this.device, this.modules, spec) };
   }
 
-  private pipeline(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>): GPUComputePipeline {
-    const key = Runtime.key(spec);
+  private pipeline(spec: Omit<DispatchSpec, 'buffers' | 'workgroups'>, key = Runtime.key(spec)): GPUComputePipeline {
     let p = this.pipelines.get(key);
     if (p) return p;
     p = this.device.createComputePipeline(this.pipelineDescriptor(spec, key));
@@ -192,9 +195,10 @@ export class Runtime {
       return;
     }
     this.lastOp = spec.op;
-    const pipeline = this.pipeline(spec);
-    this.warm.add(Runtime.key(spec));
-    const entries: GPUBindGroupEntry[] = [];
+    const key = Runtime.key(spec);
+    const pipeline = this.pipeline(spec, key);
+    this.warm.add(key);
+    let uniform: UniformBinding | null = null;
     if (spec.params) {
       // Uniforms go to this submit's slice of the arena, uploaded once at flush. The upload is
       // queued after the previous submit, which has therefore finished reading the arena.
@@ -202,18 +206,15 @@ export class Runtime {
       const slot = Math.ceil(bytes.byteLength / UNIFORM_SLOT) * UNIFORM_SLOT;
       if (this.uniformUsed + slot > this.uniformHost.byteLength) this.growUniforms(slot);
       this.uniformHost.set(bytes, this.uniformUsed);
-      entries.push({ binding: 0, resource: { buffer: this.uniformArena!, offset: this.uniformUsed, size: slot } });
+      uniform = { buffer: this.uniformArena!, offset: this.uniformUsed, size: slot };
       this.uniformUsed += slot;
     }
-    spec.buffers.forEach((buffer, i) => {
-      if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
-    });
     if (this.debugErrors) this.device.pushErrorScope('validation');
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroups.get(pipeline, key, uniform, spec.buffers);
     if (this.profiler) {
       this.endPass();
       this.encoder ??= this.device.createCommandEncoder();
-      this.pass = this.profiler.beginPass(this.encoder, spec.op, Runtime.key(spec));
+      this.pass = this.profiler.beginPass(this.encoder, spec.op, key);
     } else if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
@@ -236,7 +237,10 @@ export class Runtime {
     if (this.uniformUsed > 0) this.flush();
     const size = Math.max(slot, this.maxDispatchesPerSubmit * UNIFORM_SLOT);
     if (size > this.uniformHost.byteLength) {
-      this.uniformArena?.destroy();
+      if (this.uniformArena) {
+        this.bindGroups.forget(this.uniformArena);
+        this.uniformArena.destroy();
+      }
       this.uniformArena = this.device.createBuffer({ size, usage: UNIFORM_USAGE, label: 'uniform arena' });
       this.uniformHost = new Uint8Array(size);
     }
