@@ -1,7 +1,8 @@
 /**
  * Fused multi-head attention (shaders/attention.wgsl): O = softmax(scale·Q·Kᵀ + bias)·V with an
  * online softmax, so memory stays linear in the number of tokens. Forward saves O and the
- * per-row logsumexp; backward recomputes P blockwise and produces dQ, dK, dV and dBias.
+ * per-row logsumexp; backward recomputes P blockwise and produces dQ, dK, dV and dBias (keeping dS
+ * and P between its two passes while they fit `setAttentionBackwardStoreLimit`).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { runtime } from '../runtime/runtime.js';
@@ -9,7 +10,8 @@ import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
-import { pad, slice } from './movement.js';
+import { pad, reshape, slice } from './movement.js';
+import { sum } from './reduce.js';
 import { attentionBackwardTiled, attentionForwardTiled, attentionVariant, type AttentionVariant } from './attention-tiled.js';
 
 export interface AttentionOptions {
@@ -94,8 +96,27 @@ function rowGrid(rows: number, bh: number, b: Blocking): [number, number, number
   return [Math.ceil(rows / (b.R * b.WGF)), Math.ceil(bh / z), z];
 }
 
-function params(d: Dims, scale: number, hasBias = false, dbias = false): Params {
-  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(d.Dh, Math.ceil(d.Dh / 4), hasBias ? 1 : 0, dbias ? 1 : 0, 0, 0, 0);
+function params(d: Dims, scale: number, hasBias = false, dbias = false, store = false): Params {
+  return new Params().u32(d.B, d.H, d.Lq, d.Lk).f32(scale).u32(d.Dh, Math.ceil(d.Dh / 4), hasBias ? 1 : 0, dbias ? 1 : 0, store ? 1 : 0, 0, 0);
+}
+
+/**
+ * Largest [dS | P] (bytes) the backward keeps between its two passes. Within it, bwd_dq stores dS
+ * and P and bwd_dkv_s reads them: the key-side pass then does half the multiply-adds (no S or dP
+ * recomputed; backward 5 instead of 7 GEMM-sized products) and dBias is a sum over the batch of
+ * the stored dS. Past it (long sequences) the passes recompute, and memory stays linear in tokens.
+ */
+let storeMaxBytes = 64 * 2 ** 20;
+
+/**
+ * Sets the largest [dS | P] (bytes, default 64 MiB) that the attention backward stores between its
+ * passes (0: always recompute, the memory-linear form); returns the previous limit.
+ */
+export function setAttentionBackwardStoreLimit(bytes: number): number {
+  if (!(bytes >= 0)) throw new RangeError(`setAttentionBackwardStoreLimit: bytes must be a number >= 0, got ${bytes}`);
+  const prev = storeMaxBytes;
+  storeMaxBytes = bytes;
+  return prev;
 }
 
 /**
@@ -165,30 +186,51 @@ function attentionBackward(
   }
   const constants = { ...blocking('bwd_dq', d.Dh, d.Lq) };
   const biasBuf = bias?.buffer ?? q.buffer;
+  const needKv = k.requiresGrad || v.requiresGrad;
+  const storeBytes = 2 * d.B * d.H * d.Lq * d.Lk * 4;
+  // Storing pays where recomputing is dear (recompute work grows with Dh, the stores do not) or the
+  // score matrix is small; at 784 tokens × Dh 32 with bias, writing and re-reading 10 MB of dS and
+  // P (and summing dBias from it) was ~5 % slower than recomputing (kernels-bench, same process).
+  const worthIt = d.Dh > 32 || d.Lq * d.Lk <= 64 * 64;
+  const store = (needKv || dbias) && worthIt && storeBytes <= Math.min(storeMaxBytes, rt.limits.maxStorageBufferBindingSize);
+  // [dS | P], each [B, H, Lq, Lk]: written by bwd_dq, read by bwd_dkv_s and the dBias sum.
+  const sp = store ? new Tensor([2, d.B, d.H, d.Lq, d.Lk], 'f32') : null;
   let dq: Tensor | null = null, db: Tensor | null = null;
-  if (q.requiresGrad || dbias) {
+  if (q.requiresGrad || dbias || sp) {
     dq = new Tensor(q.shape, 'f32');
-    db = dbias ? new Tensor([d.H, d.Lq, d.Lk], 'f32') : null;
+    const dbiasPass = dbias && !sp;
+    db = dbiasPass ? new Tensor([d.H, d.Lq, d.Lk], 'f32') : null;
     rt.dispatch({
       op: 'attention.backward.dq', shader: 'attention', entry: 'bwd_dq', constants,
-      params: params(d, scale, !!bias, dbias),
-      buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, db?.buffer ?? rt.placeholder()],
+      params: params(d, scale, !!bias, dbiasPass, !!sp),
+      buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dq.buffer, sp?.buffer ?? db?.buffer ?? rt.placeholder()],
       // With dBias one workgroup covers all batch elements of a head (it owns those dBias rows).
-      workgroups: rowGrid(d.Lq, dbias ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh, d.Lq)),
+      workgroups: rowGrid(d.Lq, dbiasPass ? d.H : d.B * d.H, blocking('bwd_dq', d.Dh, d.Lq)),
     });
     if (!q.requiresGrad) {
       dq.dispose();
       dq = null;
     }
   }
+  if (sp && dbias) {
+    // dBias[h, i, j] = Σ_b dS[b, h, i, j].
+    const dsAll = slice(sp, [0], [1]);
+    const rows = reshape(dsAll, [d.B, d.H * d.Lq * d.Lk]);
+    const summed = sum(rows, 0);
+    db = reshape(summed, [d.H, d.Lq, d.Lk]);
+    for (const t of [dsAll, rows, summed]) t.dispose();
+  }
   let dk: Tensor | null = null, dv: Tensor | null = null;
-  if (k.requiresGrad || v.requiresGrad) {
+  if (needKv) {
     dk = new Tensor(k.shape, 'f32');
     dv = new Tensor(v.shape, 'f32');
+    const entry = sp ? 'bwd_dkv_s' : 'bwd_dkv';
     rt.dispatch({
-      op: 'attention.backward.dkv', shader: 'attention', entry: 'bwd_dkv', constants: { ...blocking('bwd_dkv', d.Dh, d.Lk) },
+      op: 'attention.backward.dkv', shader: 'attention', entry, constants: { ...blocking('bwd_dkv', d.Dh, d.Lk) },
       params: params(d, scale, !!bias),
-      buffers: [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dk.buffer, dv.buffer],
+      buffers: sp
+        ? [q.buffer, null, null, sp.buffer, g.buffer, null, dk.buffer, dv.buffer]
+        : [q.buffer, k.buffer, v.buffer, biasBuf, g.buffer, st.buffer, dk.buffer, dv.buffer],
       workgroups: rowGrid(d.Lk, d.B * d.H, blocking('bwd_dkv', d.Dh, d.Lk)),
     });
     if (!k.requiresGrad) {
@@ -200,6 +242,7 @@ function attentionBackward(
       dv = null;
     }
   }
+  sp?.dispose();
   st.dispose();
   return bias ? [dq, dk, dv, db] : [dq, dk, dv];
 }

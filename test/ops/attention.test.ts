@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as E from '../../src/index.js';
-import { attention } from '../../src/ops/attention.js';
+import { attention, setAttentionBackwardStoreLimit } from '../../src/ops/attention.js';
 import { engine } from '../helpers/engine.js';
 import { expectClose, gradcheck } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
@@ -21,24 +21,34 @@ describe('attention (fused) vs the float64 reference, with finite-difference gra
     [[1, 2, 7, 45, 96], true], // ViT head dim: 20-row tiles, several of them
     [[3, 1, 2, 3, 5], true],
   ];
-  for (const [[B, H, Lq, Lk, Dh], withBias] of cases) {
-    it(`B${B} H${H} Lq${Lq} Lk${Lk} Dh${Dh}${withBias ? ' + bias' : ''}`, async () => {
-      const scale = Dh ** -0.5;
-      const inputs = [
-        { shape: [B, H, Lq, Dh], lo: -1.5, hi: 1.5 },
-        { shape: [B, H, Lk, Dh], lo: -1.5, hi: 1.5 },
-        { shape: [B, H, Lk, Dh] },
-        ...(withBias ? [{ shape: [H, Lq, Lk], lo: -2, hi: 2 }] : []),
-      ];
-      await gradcheck({
-        inputs,
-        engine: ([q, k, v, b]) => attention(q!, k!, v!, { bias: b }),
-        reference: ([q, k, v, b]) => R.attention({ q: q!, k: k!, v: v!, bias: b ?? null, scale }),
-        fwdTol: 2e-5,
-        gradTol: 2e-3,
-        samples: 20,
+  // The backward stores dS and P between its passes when they fit (all of these), else recomputes
+  // them (memory-linear form, forced with a store limit of 0): both are checked.
+  const recomputed = new Set([2, 3, 5]);
+  for (const [ci, [[B, H, Lq, Lk, Dh], withBias]] of cases.entries()) {
+    for (const mode of recomputed.has(ci) ? ['stored', 'recomputed'] : ['stored']) {
+      it(`B${B} H${H} Lq${Lq} Lk${Lk} Dh${Dh}${withBias ? ' + bias' : ''}, ${mode} dS and P`, async () => {
+        const scale = Dh ** -0.5;
+        const inputs = [
+          { shape: [B, H, Lq, Dh], lo: -1.5, hi: 1.5 },
+          { shape: [B, H, Lk, Dh], lo: -1.5, hi: 1.5 },
+          { shape: [B, H, Lk, Dh] },
+          ...(withBias ? [{ shape: [H, Lq, Lk], lo: -2, hi: 2 }] : []),
+        ];
+        const prev = setAttentionBackwardStoreLimit(mode === 'stored' ? 64 * 2 ** 20 : 0);
+        try {
+          await gradcheck({
+            inputs,
+            engine: ([q, k, v, b]) => attention(q!, k!, v!, { bias: b }),
+            reference: ([q, k, v, b]) => R.attention({ q: q!, k: k!, v: v!, bias: b ?? null, scale }),
+            fwdTol: 2e-5,
+            gradTol: 2e-3,
+            samples: 20,
+          });
+        } finally {
+          setAttentionBackwardStoreLimit(prev);
+        }
       });
-    });
+    }
   }
 
   it('honours an explicit scale', async () => {
