@@ -2,8 +2,8 @@
 // backward passes. Each channel has its own kh×kw filter W[c, 0, ky, kx].
 //
 // Register-blocked kernels (the default; no workgroup memory, no barrier):
-//   fwd_t:   an invocation owns a 4-wide × T-tall (T = 4) block of outputs of one plane; a workgroup's
-//            invocations all lie in one plane, so the filter taps are broadcast loads. The block's
+//   fwd_t:   an invocation owns a 4-wide × T-tall (T = 4) block of outputs of one plane (64 lanes
+//            over the (plane, block) pairs in order; the plane's taps go to registers). The block's
 //            input rows are read once each as a span of S = 3·SW + (KW−1)·DW + 1 ≤ SMAX values
 //            (masked at the plane's edges) and every (row, tap) pair that uses a row is applied
 //            from registers: for 3×3 s1, 36 per-invocation loads and 36 vec4 FMAs per 16 outputs
@@ -32,8 +32,8 @@ struct Params {
   sh: u32, sw: u32, ph: i32, pw: i32,
   dh: u32, dw: u32, has_bias: u32, idil: u32,
   flip: u32,
-  lpp: u32,   // fwd_t, wgrad_t: lanes per plane (WG, or fewer when a plane has fewer blocks)
-  ppw: u32,   // planes per workgroup (WG / lpp; 1 when a plane fills a workgroup or more)
+  lpp: u32,   // wgrad_t: lanes per plane (WG, or fewer when a plane has fewer blocks)
+  ppw: u32,   // wgrad_t: planes per workgroup (WG / lpp; 1 when a plane fills a workgroup or more)
   _p2: u32,
 };
 
@@ -160,12 +160,13 @@ const KKMAX: u32 = 25u; // most taps fwd_t holds and wgrad_t accumulates (host: 
 fn fwd_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let bw = (p.wo + 3u) / 4u;
   let blocks = bw * ((p.ho + T - 1u) / T);
-  let wpp = (blocks + WG - 1u) / WG;
-  let wgi = flat_wg(wid, nwg);
-  // A plane with fewer blocks than lanes (8×8 maps: 4) shares its workgroup with ppw − 1 others.
-  let plane = (wgi / wpp) * p.ppw + li / p.lpp;
-  let blk = (wgi % wpp) * WG + li % p.lpp;
-  if (plane >= p.n * p.c || blk >= blocks) { return; }
+  // Invocations run over the (plane, block) pairs in order, so no lane idles at the end of a plane
+  // (28×28: 49 blocks per plane filled 49 of 64 lanes when a workgroup kept to one plane); the
+  // taps are per-invocation loads anyway, so a workgroup may span planes.
+  let idx = flat_wg(wid, nwg) * WG + li;
+  let plane = idx / blocks;
+  let blk = idx % blocks;
+  if (plane >= p.n * p.c) { return; }
   let c = plane % p.c;
   let oy0 = (blk / bw) * T;
   let ox0 = (blk % bw) * 4u;

@@ -7,7 +7,7 @@
  * and frees the graph (intermediate gradients disposed, nodes dropped) as it goes.
  */
 import { Tensor, type GradNode } from '../tensor/tensor.js';
-import { keep } from '../tensor/scope.js';
+import { keep, tidy } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { sameShape } from '../tensor/shape.js';
 
@@ -35,6 +35,16 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
     out.node = { op, inputs, backward };
   }
   return out;
+}
+
+/**
+ * Runs the body of an op composed from other ops. With no graph recorded (noGrad, or no input
+ * needs a gradient) its intermediates are disposed on return, so `op(x).dispose()` leaves nothing
+ * behind; while recording they stay, as backward may read them (a `tidy` around the training step
+ * releases them).
+ */
+export function composite<T>(inputs: readonly (Tensor | null | undefined)[], body: () => T): T {
+  return gradEnabled && inputs.some((t) => t?.requiresGrad) ? body() : tidy(body);
 }
 
 /** Returns a tensor sharing `t`'s data but cut from the graph. */

@@ -9,7 +9,7 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
-import { record } from '../autograd/graph.js';
+import { composite, record } from '../autograd/graph.js';
 import { pad, reshape, slice } from './movement.js';
 import { sum } from './reduce.js';
 import { attentionBackwardTiled, attentionForwardTiled, attentionVariant, type AttentionVariant } from './attention-tiled.js';
@@ -132,7 +132,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     // The kernels move head rows as vec4 (shaders/attention.wgsl): zero columns add nothing to
     // q·k and give zero output columns, which the slice drops (autograd sees pad and slice).
     const widen = (t: Tensor) => pad(t, [[0, 0], [0, 0], [0, 0], [0, 4 - (d.Dh % 4)]]);
-    return slice(attention(widen(q), widen(k), widen(v), { bias, scale }), [0, 0, 0, 0], [d.B, d.H, d.Lq, d.Dh]);
+    return composite([q, k, v, bias], () => slice(attention(widen(q), widen(k), widen(v), { bias, scale }), [0, 0, 0, 0], [d.B, d.H, d.Lq, d.Dh]));
   }
   const o = new Tensor(q.shape, 'f32');
   const lse = new Tensor([d.B, d.H, d.Lq], 'f32');

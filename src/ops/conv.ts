@@ -17,7 +17,7 @@ import { runtime } from '../runtime/runtime.js';
 import { Params } from '../runtime/params.js';
 import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
-import { record } from '../autograd/graph.js';
+import { composite, record } from '../autograd/graph.js';
 import { tiledLoopsRolled } from '../runtime/loop-form.js';
 import { matmul } from './matmul.js';
 import { add } from './elementwise.js';
@@ -353,19 +353,16 @@ const DW_SPAN_MAX = 16;
 function depthwiseBlocked(src: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bias?: Tensor): Tensor {
   const y = new Tensor([v.n, v.c, v.ho, v.wo], 'f32');
   const blocks = Math.ceil(v.wo / 4) * Math.ceil(v.ho / DW_T);
-  // 16 lanes for planes of ≤ 16 blocks (maps up to 16×16), else 64: wider than the broadcast conv
-  // kernels' 8 (64 measured 1.1–1.4× faster than 8 lanes at 128×28×28, `kernels-bench/run.ts
-  // --filter depthwise`), and two sizes rather than one per multiple of 8, each size being a pipeline
-  // to compile (ARBEx-tiny: 5 → 3 depthwise fwd_t pipelines). fwd+bwd against the earlier
-  // per-size choice, same process, medians of 9: 0.91–1.07 at 32×{32,64,128}×{16,8,4}², 1.01–1.05
-  // at 128×28² and 8×64×56² (within the noise of that run).
-  const wg = blocks <= 16 ? 16 : 64;
-  const pl = planeLanes(blocks, wg);
+  // 64 lanes over the (plane, block) pairs in order (shaders/depthwise.wgsl), whatever the plane
+  // size: wider than the broadcast conv kernels' 8 (64 measured 1.1–1.4× faster than 8 lanes at
+  // 128×28×28, `kernels-bench/run.ts --filter depthwise`); one lane count means one pipeline per
+  // filter shape and stride. (Earlier: one plane per workgroup, 16 or 64 lanes by plane size.)
+  const wg = 64;
   runtime().dispatch({
     op: flip ? 'conv2d.depthwise.dgrad_t' : 'conv2d.depthwise.fwd_t', shader: 'depthwise', entry: 'fwd_t',
     constants: { KH: v.kh, KW: v.kw, SH: v.sh, SW: v.sw, DH: v.dh, DW: v.dw, WG: wg },
-    params: dwParams(v, !!bias, flip, pl), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
-    workgroups: grid(Math.ceil((v.n * v.c) / pl.ppw) * Math.ceil(blocks / wg), 1),
+    params: dwParams(v, !!bias, flip), buffers: [src.buffer, w.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
+    workgroups: grid(Math.ceil((v.n * v.c * blocks) / wg), 1),
   });
   return y;
 }
@@ -466,9 +463,11 @@ export function conv2dRoute(x: Tensor, w: Tensor, opts: Conv2dOptions, route: Co
 
   if (r === 'matmul') {
     // Y[n] = W[O,C] · X[n][C, H·W]; matmul and reshape record their own gradients.
-    const y = matmul(reshape(w, [g.o, g.c]), reshape(x, [g.n, g.c, g.h * g.w]));
-    const yb = bias ? add(y, reshape(bias, [g.o, 1])) : y;
-    return reshape(yb, [g.n, g.o, g.ho, g.wo]);
+    return composite([x, w, bias], () => {
+      const y = matmul(reshape(w, [g.o, g.c]), reshape(x, [g.n, g.c, g.h * g.w]));
+      const yb = bias ? add(y, reshape(bias, [g.o, 1])) : y;
+      return reshape(yb, [g.n, g.o, g.ho, g.wo]);
+    });
   }
 
   const dw = r === 'depthwise';

@@ -7,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { concat, expand, permute, reshape } from './movement.js';
 import { gatherRows } from './index-ops.js';
+import { composite } from '../autograd/graph.js';
 
 function checkWindow(w: number, Hs: number, Ws: number, op: string, shape: readonly number[]): void {
   if (!Number.isInteger(w) || w < 1) throw new ShapeError(`${op}: window size must be a positive integer, got ${w}`);
@@ -23,8 +24,7 @@ export function windowPartition(x: Tensor, w: number): Tensor {
   const nh = Hs / w, nw = Ws / w;
   // With one window per row of windows the permute below only moves a size-1 axis: a reshape.
   if (nw === 1) return reshape(x, [B * nh, w * w, C]);
-  const t = permute(reshape(x, [B, nh, w, nw, w, C]), [0, 1, 3, 2, 4, 5]);
-  return reshape(t, [B * nh * nw, w * w, C]);
+  return composite([x], () => reshape(permute(reshape(x, [B, nh, w, nw, w, C]), [0, 1, 3, 2, 4, 5]), [B * nh * nw, w * w, C]));
 }
 
 /** Inverse of windowPartition: [B·nW, w·w, C] → [B, Hs, Ws, C]. */
@@ -38,8 +38,7 @@ export function windowReverse(windows: Tensor, w: number, Hs: number, Ws: number
   }
   const B = BW / (nh * nw);
   if (nw === 1) return reshape(windows, [B, Hs, Ws, C]);
-  const t = permute(reshape(windows, [B, nh, nw, w, w, C]), [0, 1, 3, 2, 4, 5]);
-  return reshape(t, [B, Hs, Ws, C]);
+  return composite([windows], () => reshape(permute(reshape(windows, [B, nh, nw, w, w, C]), [0, 1, 3, 2, 4, 5]), [B, Hs, Ws, C]));
 }
 
 const indexCache = new Map<number, Int32Array>();
@@ -75,8 +74,7 @@ export function relativePositionBias(table: Tensor, w: number): Tensor {
   }
   const H = table.shape[1]!;
   const n = w * w;
-  const g = reshape(gatherRows(table, idx), [n, n, H]);
-  return permute(g, [2, 0, 1]);
+  return composite([table], () => permute(reshape(gatherRows(table, idx), [n, n, H]), [2, 0, 1]));
 }
 
 /** Joins token sets along axis 1; a batch-1 set is broadcast to the others' batch. */
@@ -89,7 +87,7 @@ export function concatTokens(sets: readonly Tensor[]): Tensor {
       throw new ShapeError(`concatTokens: expected [B or 1, N, D] token sets, got ${sets.map((s) => fmtShape(s.shape)).join(', ')}`);
     }
   }
-  return concat(sets.map((t) => (t.shape[0] === B ? t : expand(t, [B, t.shape[1]!, D!]))), 1);
+  return composite(sets, () => concat(sets.map((t) => (t.shape[0] === B ? t : expand(t, [B, t.shape[1]!, D!]))), 1));
 }
 
 /** CLS prepend: cls [1, 1, D] and x [B, N, D] → [B, N + 1, D]. */
