@@ -66,15 +66,24 @@ fn wg_sum(li: u32, v: f32) -> f32 {
 
 fn channel_of(i: u32) -> u32 { return (i / p.inner) % p.c; }
 
+fn walk_start(c: u32, li: u32) -> ChannelWalk { return channel_walk(c, li, p.c, p.inner); }
+fn walk_next(w: ChannelWalk) -> ChannelWalk { return channel_step(w, WGR, p.c, p.inner); }
+
 /** Two-pass batch statistics of channel c: (mean, biased variance). */
 fn channel_stats(c: u32, li: u32) -> vec2<f32> {
   var s = 0.0;
-  for (var e = li; e < p.count; e += WGR) { s = s + x[addr(c, e)]; }
+  var w = walk_start(c, li);
+  for (var e = li; e < p.count; e += WGR) {
+    s = s + x[w.a];
+    w = walk_next(w);
+  }
   let mean = wg_sum(li, s) / f32(p.count);
   var q = 0.0;
+  w = walk_start(c, li);
   for (var e = li; e < p.count; e += WGR) {
-    let d = x[addr(c, e)] - mean;
+    let d = x[w.a] - mean;
     q = fma(d, d, q);
+    w = walk_next(w);
   }
   return vec2<f32>(mean, wg_sum(li, q) / f32(p.count));
 }
@@ -133,11 +142,12 @@ fn bwd_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let mean = stats[c];
   var sg = 0.0;
   var sgx = 0.0;
+  var w = walk_start(c, li);
   for (var e = li; e < p.count; e += WGR) {
-    let a = addr(c, e);
-    let g = gy[a];
+    let g = gy[w.a];
     sg = sg + g;
-    sgx = fma(g, x[a] - mean, sgx);
+    sgx = fma(g, x[w.a] - mean, sgx);
+    w = walk_next(w);
   }
   let tg = wg_sum(li, sg);
   let tgx = wg_sum(li, sgx);

@@ -10,6 +10,25 @@ fn flat_wg(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
 }
 
+// Per-channel reductions over [outer, C, inner] walk channel c's elements e = first, first + step,
+// … (element e at (e / inner)·C·inner + c·inner + e % inner) without dividing per element: the
+// address advances by `step` and jumps over the other channels each time the offset passes
+// `inner`. (Two integer divisions per element, which a CPU adapter runs lane by lane, made the
+// BatchNorm statistics pass several times slower.)
+struct ChannelWalk { a: u32, i: u32 }
+fn channel_walk(c: u32, first: u32, C: u32, inner: u32) -> ChannelWalk {
+  return ChannelWalk((first / inner) * C * inner + c * inner + first % inner, first % inner);
+}
+fn channel_step(w: ChannelWalk, step: u32, C: u32, inner: u32) -> ChannelWalk {
+  var a = w.a + step;
+  var i = w.i + step;
+  while (i >= inner) {
+    i -= inner;
+    a += (C - 1u) * inner;
+  }
+  return ChannelWalk(a, i);
+}
+
 fn at8(v: array<vec4<u32>, 2>, i: u32) -> u32 {
   return v[i >> 2u][i & 3u];
 }

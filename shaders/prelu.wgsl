@@ -8,7 +8,7 @@
 // Q (override; fwd, bwd_dx) = 4 when inner % 4 == 0, else 1: Q elements then share one channel, so
 // the channel index — two integer divisions, which a CPU adapter runs lane by lane — is computed
 // once per Q (ARBEx-tiny shapes: 1.4–3.5× faster; kept out of bwd_alpha, where it was slower, as
-// in batchnorm.wgsl).
+// in batchnorm.wgsl); bwd_alpha walks its channel without dividing (common.wgsl channel_walk).
 // Nothing but x is needed for backward. Storage buffers per entry: fwd 3, bwd_dx 4, bwd_alpha 3.
 // Limits: tensors < 2^32 elements.
 
@@ -55,10 +55,11 @@ fn bwd_alpha(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let c = flat_wg(wid, nwg);
   if (c >= p.c) { return; }
   var s = 0.0;
+  var w = channel_walk(c, li, p.c, p.inner);
   for (var e = li; e < p.outer * p.inner; e += WGR) {
-    let a = (e / p.inner) * p.c * p.inner + c * p.inner + e % p.inner;
-    let v = x[a];
-    if (v <= 0.0) { s = fma(gy[a], v, s); }
+    let v = x[w.a];
+    if (v <= 0.0) { s = fma(gy[w.a], v, s); }
+    w = channel_step(w, WGR, p.c, p.inner);
   }
   red[li] = s;
   workgroupBarrier();
