@@ -59,6 +59,46 @@ export class Rng {
     return this.u32() / 4294967296;
   }
 
+  /**
+   * out[i] = next() + next() + next() for i < n, in order: sums of three uniforms (an
+   * Irwin–Hall variable, a cheap near-Gaussian for per-pixel noise), with the generator state held
+   * in locals. Each next() is an integer over 2^32, so any sum of three is exact in a double and
+   * equals the integer sum over 2^32, which is what this returns: bit-identical to three calls.
+   */
+  fillSum3(out: Float64Array, n = out.length): void {
+    // `| 0` loads the fields as int32 (same bits) so the loop runs on untagged integers.
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
+    for (let i = 0; i < n; i++) {
+      // Three steps of u32(), unrolled.
+      const t0 = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t0) | 0;
+      const t1 = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t1) | 0;
+      const t2 = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t2) | 0;
+      out[i] = ((t0 >>> 0) + (t1 >>> 0) + (t2 >>> 0)) / 4294967296;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
   /** Uniform in [lo, hi). */
   range(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();

@@ -1,14 +1,31 @@
 // Geometry helpers that turn curves into the flat point lists the rasteriser fills.
 
+const unitCircles = new Map<number, Float64Array>();
+
+/** cos and sin of the angles 2πi/n, i < n, interleaved: shared by every n-vertex ellipse. */
+function unitCircle(n: number): Float64Array {
+  let cs = unitCircles.get(n);
+  if (!cs) {
+    cs = new Float64Array(2 * Math.max(0, Math.ceil(n))); // as many as ellipse's loop visits
+    for (let i = 0; i < n; i++) {
+      const t = (2 * Math.PI * i) / n;
+      cs[2 * i] = Math.cos(t);
+      cs[2 * i + 1] = Math.sin(t);
+    }
+    unitCircles.set(n, cs);
+  }
+  return cs;
+}
+
 /** Closed ellipse outline with n vertices, rotated by rot radians. */
 export function ellipse(cx: number, cy: number, rx: number, ry: number, rot = 0, n = 20): number[] {
   const out: number[] = [];
   const c = Math.cos(rot);
   const s = Math.sin(rot);
+  const cs = unitCircle(n);
   for (let i = 0; i < n; i++) {
-    const t = (2 * Math.PI * i) / n;
-    const x = rx * Math.cos(t);
-    const y = ry * Math.sin(t);
+    const x = rx * (cs[2 * i] as number);
+    const y = ry * (cs[2 * i + 1] as number);
     out.push(cx + x * c - y * s, cy + x * s + y * c);
   }
   return out;
