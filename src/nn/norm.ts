@@ -51,6 +51,18 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.normalise(x);
+  }
+
+  /**
+   * `prelu.forward(this.forward(x))` in one pass where it pays (training: the PReLU fused into the
+   * normalisation and its backward, see ops/batchnorm.ts); same parameters, same numbers.
+   */
+  forwardPrelu(x: Tensor, prelu: { weight: Tensor }): Tensor {
+    return this.normalise(x, prelu.weight);
+  }
+
+  private normalise(x: Tensor, preluSlopes?: Tensor): Tensor {
     if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`${this.constructor.name}(${this.numFeatures}): expected input of rank ${this.ranks.join(' or ')} with ${this.numFeatures} channels on axis 1, got ${fmtShape(x.shape)}`);
     }
@@ -65,6 +77,7 @@ abstract class BatchNormBase extends Module {
       training: useBatchStats,
       momentum: this.momentum,
       eps: this.eps,
+      prelu: preluSlopes,
     });
     const y = x.rank === 3 ? reshape(y4, x.shape) : y4;
     if (this.training && this.numBatchesTracked) {

@@ -11,6 +11,7 @@ import { grid } from '../runtime/grid.js';
 import { ShapeError, fmtShape } from '../runtime/errors.js';
 import { record } from '../autograd/graph.js';
 import { reductionLanes } from '../runtime/tuner.js';
+import { prelu as preluOp } from './prelu.js';
 
 export interface BatchNormOptions {
   weight?: Tensor;
@@ -21,6 +22,13 @@ export interface BatchNormOptions {
   /** Weight of the new batch statistic in the running average (default 0.1). */
   momentum?: number;
   eps?: number;
+  /**
+   * PReLU slopes [C] applied to the output (z = v > 0 ? v : α·v), fused into the normalisation
+   * and its backward in training (the PReLU's own forward and two backward passes disappear; the
+   * gradient of α is returned with the others). Eval mode, or a shared [1] slope, composes
+   * batchNorm and prelu instead. Same result as `prelu(batchNorm(x, …), alpha)`.
+   */
+  prelu?: Tensor;
 }
 
 function checkChannelVector(t: Tensor | undefined, c: number, what: string, x: Tensor): void {
@@ -47,17 +55,28 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
   if (training && count < 2) throw new ShapeError(`batchNorm: training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
   if (!(eps > 0) || !(momentum >= 0 && momentum <= 1)) throw new ShapeError(`batchNorm: need eps > 0 and 0 <= momentum <= 1, got eps=${eps}, momentum=${momentum}`);
 
+  const alpha = opts.prelu;
+  if (alpha) {
+    if (alpha.dtype !== 'f32' || alpha.rank !== 1 || (alpha.shape[0] !== c && alpha.shape[0] !== 1)) {
+      throw new ShapeError(`batchNorm: prelu slopes must be [${c}] or [1] for input ${fmtShape(x.shape)}, got ${alpha.describe()}`);
+    }
+    // Fused where it pays (training, per-channel slopes); elsewhere the plain composition.
+    if (!training || alpha.shape[0] !== c) return preluOp(batchNorm(x, { ...opts, prelu: undefined }), alpha);
+  }
+  const act = !!alpha;
+
   const rt = runtime();
   const ph = rt.placeholder();
-  const params = new Params().u32(c, inner, count, x.size).f32(momentum, eps, count > 1 ? count / (count - 1) : 1).u32(0);
+  const params = new Params().u32(c, inner, count, x.size).f32(momentum, eps, count > 1 ? count / (count - 1) : 1).u32(act ? 1 : 0);
   const channels = grid(c, 1);
   // Q adjacent elements per thread when they always share a channel (shaders/batchnorm.wgsl).
   const Q = inner % 4 === 0 ? 4 : 1;
   const elements = grid(x.size / Q, 256);
   const WGR = reductionLanes();
 
-  // stats = [mean; invstd] per channel: batch statistics in training, running ones in eval.
-  const stats = new Tensor([2, c], 'f32');
+  // stats = [mean; invstd] per channel: batch statistics in training, running ones in eval; with a
+  // fused PReLU also [w·invstd; b], which norm_fwd writes for the backward.
+  const stats = new Tensor([act ? 4 : 2, c], 'f32');
   if (training) {
     rt.dispatch({
       op: 'batchNorm.stats', shader: 'batchnorm', entry: rm ? 'stats_update' : 'stats_main', constants: { WGR },
@@ -72,20 +91,23 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
   const y = new Tensor(x.shape, 'f32');
   rt.dispatch({
     op: 'batchNorm', shader: 'batchnorm', entry: 'norm_fwd', constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0, Q },
-    params, buffers: [x.buffer, stats.buffer, null, null, weight ? weight.buffer : ph, bias ? bias.buffer : ph, y.buffer],
+    params, buffers: [x.buffer, stats.buffer, alpha ? alpha.buffer : ph, null, weight ? weight.buffer : ph, bias ? bias.buffer : ph, y.buffer],
     workgroups: elements,
   });
 
-  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(alpha ? [alpha] : [])];
   const out = record(y, training ? 'batchNorm' : 'batchNorm.eval', inputs, (g) => {
     // Σdy and Σdy·x̂ are the bias and weight gradients, and (in training) terms of dx.
-    const needSums = (training && x.requiresGrad) || !!weight?.requiresGrad || !!bias?.requiresGrad;
+    // With the fused PReLU the same pass also turns dz into dv and sums dα.
+    const needSums = (training && x.requiresGrad) || !!weight?.requiresGrad || !!bias?.requiresGrad || !!alpha?.requiresGrad;
     const db = needSums ? new Tensor([c], 'f32') : null;
     const dw = needSums ? new Tensor([c], 'f32') : null;
-    if (db && dw) {
+    // dα has a writable binding of its own even without a PReLU (the placeholder is bound read-only).
+    const da = needSums ? new Tensor([alpha ? c : 1], 'f32') : null;
+    if (db && dw && da) {
       rt.dispatch({
         op: 'batchNorm.bwdReduce', shader: 'batchnorm', entry: 'bwd_reduce', constants: { WGR },
-        params, buffers: [x.buffer, stats.buffer, null, null, null, null, null, g.buffer, db.buffer, dw.buffer],
+        params, buffers: [x.buffer, stats.buffer, alpha ? alpha.buffer : ph, da.buffer, null, null, null, g.buffer, db.buffer, dw.buffer],
         workgroups: channels,
       });
     }
@@ -94,7 +116,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
       dx = new Tensor(x.shape, 'f32');
       rt.dispatch({
         op: 'batchNorm.bwdDx', shader: 'batchnorm', entry: training ? 'bwd_dx' : 'bwd_dx_eval', constants: { HAS_W: weight ? 1 : 0, Q },
-        params, buffers: [training ? x.buffer : null, stats.buffer, null, null, weight ? weight.buffer : ph, null, dx.buffer, g.buffer, ...(training ? [db!.buffer, dw!.buffer] : [])],
+        params, buffers: [training ? x.buffer : null, stats.buffer, training ? (alpha ? alpha.buffer : ph) : null, null, weight ? weight.buffer : ph, null, dx.buffer, g.buffer, ...(training ? [db!.buffer, dw!.buffer] : [])],
         workgroups: elements,
       });
     }
@@ -105,6 +127,9 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
     const grads: (Tensor | null)[] = [dx];
     if (weight) grads.push(gw);
     if (bias) grads.push(gb);
+    const ga = alpha?.requiresGrad ? da : null;
+    if (da && !ga) da.dispose();
+    if (alpha) grads.push(ga);
     return grads;
   });
   if (!out.node) stats.dispose();

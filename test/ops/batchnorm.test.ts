@@ -98,6 +98,75 @@ describe('prelu vs float64 reference', () => {
   }
 });
 
+describe('batchNorm with a fused PReLU vs float64 reference and vs the composition', () => {
+  // Q = 1 ([3, 5, 7, 3]), [N, C] (inner 1), Q = 4 ([3, 5, 4, 3]), channels wrapping the sweep; slopes
+  // of both signs.
+  const shapes = [[3, 5, 7, 3], [6, 7], [3, 5, 4, 3], [5, 2, 16, 16]];
+  for (const s of shapes) {
+    const c = s[1]!;
+    it(`[${s}] with affine`, async () => {
+      await gradcheck({
+        inputs: [{ shape: s }, { shape: [c], lo: 0.5, hi: 1.5 }, { shape: [c] }, { shape: [c], lo: -0.3, hi: 0.6 }],
+        engine: ([x, w, b, a]) => batchNorm(x!, { weight: w, bias: b, training: true, prelu: a }),
+        reference: ([x, w, b, a]) => R.prelu(R.batchNormTrain(x!, w!, b!), a!),
+        fwdTol: 1e-4, gradTol: 3e-3, samples: 32,
+      });
+    });
+  }
+  it('without affine parameters, and at the GPU reduction width', async () => {
+    const check = () => gradcheck({
+      inputs: [{ shape: [4, 3, 5, 2] }, { shape: [3], lo: 0, hi: 0.5 }],
+      engine: ([x, a]) => batchNorm(x!, { training: true, prelu: a }),
+      reference: ([x, a]) => R.prelu(R.batchNormTrain(x!, null, null), a!),
+      fwdTol: 1e-4, gradTol: 3e-3, samples: 32,
+    });
+    await check();
+    setReductionLanes(256);
+    try {
+      await check();
+    } finally {
+      setReductionLanes(null);
+    }
+  });
+
+  it('matches prelu(batchNorm(x)) in output, every gradient and the running statistics', async () => {
+    const rng = new Rng(11);
+    const shape = [4, 6, 8, 8];
+    const make = (n: number, lo: number, hi: number) => Float32Array.from(rng.array(n, lo, hi));
+    const data = { x: make(4 * 6 * 64, -2, 3), w: make(6, 0.5, 1.5), b: make(6, -0.5, 0.5), a: make(6, -0.2, 0.4), g: make(4 * 6 * 64, -1, 1) };
+    const run = async (fused: boolean) => {
+      const x = E.tensor(data.x, shape).requireGrad(), w = E.tensor(data.w, [6]).requireGrad();
+      const b = E.tensor(data.b, [6]).requireGrad(), a = E.tensor(data.a, [6]).requireGrad();
+      const rm = E.zeros([6]), rv = E.ones([6]);
+      E.tidy(() => {
+        const opts = { weight: w, bias: b, runningMean: rm, runningVar: rv, training: true };
+        const z = fused ? batchNorm(x, { ...opts, prelu: a }) : prelu(batchNorm(x, opts), a);
+        E.backward(E.sum(E.mul(z, E.tensor(data.g, shape))));
+      });
+      const out = await Promise.all([x.grad!, w.grad!, b.grad!, a.grad!, rm, rv].map((t) => t.toArray()));
+      for (const t of [x, w, b, a]) t.grad!.dispose();
+      return out;
+    };
+    const [fused, plain] = [await run(true), await run(false)];
+    ['dx', 'dw', 'db', 'dα', 'running mean', 'running var'].forEach((what, i) => expectClose(fused[i]!, plain[i]!, 1e-5, what));
+  });
+
+  it('eval mode and a shared slope take the composition, with the same numbers', async () => {
+    await gradcheck({
+      inputs: [{ shape: [3, 4, 5, 2] }, { shape: [4] }, { shape: [4] }, { shape: [4], grad: false }, { shape: [4], lo: 0.3, hi: 2, grad: false }, { shape: [4], lo: 0, hi: 0.5 }],
+      engine: ([x, w, b, m, v, a]) => batchNorm(x!, { weight: w, bias: b, runningMean: m, runningVar: v, training: false, prelu: a }),
+      reference: ([x, w, b, m, v, a]) => R.prelu(R.normalize(x!, m!.data, v!.data, w!, b!, 1e-5), a!),
+      fwdTol: 1e-5, samples: 32,
+    });
+    await gradcheck({
+      inputs: [{ shape: [3, 4, 5, 2] }, { shape: [1], lo: 0, hi: 0.5 }],
+      engine: ([x, a]) => batchNorm(x!, { training: true, prelu: a }),
+      reference: ([x, a]) => R.prelu(R.batchNormTrain(x!, null, null), a!),
+      fwdTol: 1e-4, gradTol: 3e-3, samples: 32,
+    });
+  });
+});
+
 describe('per-channel reductions at the GPU width (256 lanes; CPU adapters use 8)', () => {
   afterAll(() => setReductionLanes(null));
   it('batchNorm and prelu gradients match float64 with 256-lane reductions', async () => {
@@ -127,6 +196,7 @@ describe('batchNorm / prelu validation', () => {
     expect(() => batchNorm(x, { runningMean: E.zeros([3]), training: true })).toThrow(/both runningMean and runningVar/);
     expect(() => batchNorm(x, { training: false })).toThrow(/eval mode.*needs runningMean/);
     expect(() => batchNorm(E.zeros([1, 3]), { training: true })).toThrow(/more than one value per channel.*\[1, 3\]/);
+    expect(() => batchNorm(x, { training: true, prelu: E.ones([4]) })).toThrow(/prelu slopes must be \[3\] or \[1\] for input \[2, 3, 4, 4\], got .*\[4\]/);
     expect(() => prelu(x, E.ones([4]))).toThrow(/alpha must be \[1\] or \[3\].*\[2, 3, 4, 4\]\), got \[4\]/);
     expect(() => prelu(x, E.ones([3, 1]))).toThrow(/got \[3, 1\]/);
   });

@@ -83,7 +83,7 @@ export class ImageStream extends Module {
   }
 
   forward(x: Tensor): [Tensor, Tensor, Tensor] {
-    let y = this.inputPrelu.forward(this.inputBn.forward(this.inputConv.forward(x)));
+    let y = this.inputBn.forwardPrelu(this.inputConv.forward(x), this.inputPrelu);
     const feats: Tensor[] = [];
     for (let i = 0; i < 3; i++) {
       y = this.stages[i]!.forward(y);

@@ -30,8 +30,8 @@ class ConvBn extends Module {
     this.act = act ? this.child('prelu', new PReLU(cout)) : null;
   }
   forward(x: Tensor): Tensor {
-    const y = this.bn.forward(this.conv.forward(x));
-    return this.act ? this.act.forward(y) : y;
+    const y = this.conv.forward(x);
+    return this.act ? this.bn.forwardPrelu(y, this.act) : this.bn.forward(y);
   }
 }
 
