@@ -16,8 +16,8 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], offset: 
   const r = c.shape.length;
   const fixed = r <= 4 ? (r <= 3 ? 3 : 4) : 0;
   const padTo = (v: number[], fill: number): number[] => [...Array(Math.max(0, fixed - v.length)).fill(fill), ...v];
-  // The fixed-rank kernels copy 4 adjacent outputs per thread when no run crosses a row.
-  const run = fixed && c.shape[r - 1]! % 4 === 0 ? 4 : 1;
+  // 4 adjacent outputs per thread when no run crosses a row.
+  const run = c.shape[r - 1]! % 4 === 0 ? 4 : 1;
   runtime().dispatch({
     op, shader: 'movement', entry: fixed === 3 ? 'gather3' : fixed === 4 ? 'gather4' : 'gather',
     params: new Params().u32(out.size, fixed || r, offset, 0, run, 0, 0, 0).u32Array(fixed ? padTo(c.shape, 1) : c.shape, 8, 1).u32Array(fixed ? padTo(c.strides[0]!, 0) : c.strides[0]!, 8),

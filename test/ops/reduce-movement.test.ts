@@ -66,7 +66,10 @@ describe('movement', () => {
     });
     // Outputs whose last dimension is a multiple of 4 take the 4-output runs: collapsed to 3 dims
     // ([2, 12, 8]), and 4 dims that do not collapse.
-    for (const [shape, perm] of [[[2, 8, 3, 4], [0, 2, 3, 1]], [[2, 4, 3, 8], [2, 0, 3, 1]]] as const) {
+    // Rank 5 stays rank 5 (the generic kernel): the attention heads' split [B, N, 3, H, Dh] → [3, B, H,
+    // N, Dh] with Dh = 8 (4-output runs), a last dimension of 2 (single outputs), and runs of 4 along
+    // a strided source dimension.
+    for (const [shape, perm] of [[[2, 8, 3, 4], [0, 2, 3, 1]], [[2, 4, 3, 8], [2, 0, 3, 1]], [[2, 3, 2, 3, 8], [2, 0, 3, 1, 4]], [[3, 2, 5, 2, 3], [4, 2, 0, 3, 1]], [[2, 4, 3, 5, 2], [4, 2, 0, 3, 1]]] as const) {
       await gradcheck({
         inputs: [{ shape: [...shape] }],
         engine: ([x]) => E.permute(x!, [...perm]),
