@@ -11,7 +11,7 @@ struct Params {
   rank: u32,
   offset: u32,
   value: u32,       // pad: fill value bits
-  run: u32,         // gather, gather3, gather4: adjacent outputs per thread (1, or 4 when the last dim allows)
+  run: u32,         // gather*, scatter: adjacent elements per thread (1, or 4 when the last dim allows)
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
@@ -37,6 +37,12 @@ fn strided_offset(i: u32) -> u32 {
   return off;
 }
 
+/** Source stride of the last iterated dim (runs of p.run outputs step along it). */
+fn last_stride() -> u32 {
+  if (p.rank == 0u) { return 1u; }
+  return at8(p.stride, p.rank - 1u);
+}
+
 @compute @workgroup_size(256)
 fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   // p.run adjacent outputs per thread (4 when the last dim allows): the rank loop of divisions,
@@ -44,15 +50,17 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   let i0 = (flat_wg(wid, nwg) * 256u + li) * p.run;
   if (i0 >= p.n) { return; }
   let o = strided_offset(i0);
-  let st = at8(p.stride, p.rank - 1u);
+  let st = last_stride();
   for (var t = 0u; t < p.run; t++) { dst[i0 + t] = src[o + t * st]; }
 }
 
 @compute @workgroup_size(256)
 fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = flat_wg(wid, nwg) * 256u + li;
-  if (i >= p.n) { return; }
-  dst[strided_offset(i)] = src[i];
+  let i0 = (flat_wg(wid, nwg) * 256u + li) * p.run;   // as in gather
+  if (i0 >= p.n) { return; }
+  let o = strided_offset(i0);
+  let st = last_stride();
+  for (var t = 0u; t < p.run; t++) { dst[o + t * st] = src[i0 + t]; }
 }
 
 @compute @workgroup_size(256)

@@ -29,10 +29,11 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], offset: 
 /** Writes `src` into the strided region of `dst` (in place, no autograd). */
 function scatterInto(dst: Tensor, src: Tensor, strides: readonly number[], offset: number, op: string): void {
   const c = collapseDims(src.shape, [strides, contiguousStrides(src.shape)]);
+  const run = c.shape[c.shape.length - 1]! % 4 === 0 ? 4 : 1;
   runtime().dispatch({
     op, shader: 'movement', entry: 'scatter',
-    params: new Params().u32(src.size, c.shape.length, offset, 0, 1, 0, 0, 0).u32Array(c.shape, 8, 1).u32Array(c.strides[0]!, 8),
-    buffers: [src.buffer, dst.buffer], workgroups: grid(src.size, 256),
+    params: new Params().u32(src.size, c.shape.length, offset, 0, run, 0, 0, 0).u32Array(c.shape, 8, 1).u32Array(c.strides[0]!, 8),
+    buffers: [src.buffer, dst.buffer], workgroups: grid(src.size / run, 256),
   });
 }
 
