@@ -151,7 +151,7 @@ function packWeights(w: Tensor, v: VirtualConv, flip: boolean): { packed: Tensor
   runtime().dispatch({
     op: 'conv2d.wpack', shader: 'conv', entry: 'wpack',
     params: bParams(v, og4, 0, 0, flip ? 1 : 0, total),
-    buffers: [w.buffer, packed.buffer], workgroups: grid(total, 64),
+    buffers: [w.buffer, packed.buffer], workgroups: grid(total / (og4 * 4), 64), // one thread per packed row
   });
   return { packed, og4 };
 }
