@@ -293,6 +293,41 @@ fn bwd_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
 }
 
+// dV += Pᵀ·dO and dK += dSᵀ·Q over one block of 4 streamed query rows `ii` (P and dS of the
+// invocation's R key rows against them); shared by bwd_dkv and bwd_dkv_s.
+fn accumulate_dkv(qb: u32, ii: vec4<u32>, pr: ptr<function, array<vec4<f32>, MAXR>>, ds: ptr<function, array<vec4<f32>, MAXR>>,
+                  dk: ptr<function, array<vec4<f32>, MAXR * MAXV>>, dv: ptr<function, array<vec4<f32>, MAXR * MAXV>>) {
+  for (var c = 0u; c < p.dv; c++) {
+    let q0 = ld_q(qb + ii.x, c);
+    let q1 = ld_q(qb + ii.y, c);
+    let q2 = ld_q(qb + ii.z, c);
+    let q3 = ld_q(qb + ii.w, c);
+    let g0 = ld_do(qb + ii.x, c);
+    let g1 = ld_do(qb + ii.y, c);
+    let g2 = ld_do(qb + ii.z, c);
+    let g3 = ld_do(qb + ii.w, c);
+    for (var r = 0u; r < R; r++) {
+      let e = (*pr)[r];
+      let d = (*ds)[r];
+      (*dv)[r * MAXV + c] = fma(vec4<f32>(e.w), g3, fma(vec4<f32>(e.z), g2, fma(vec4<f32>(e.y), g1, fma(vec4<f32>(e.x), g0, (*dv)[r * MAXV + c]))));
+      (*dk)[r * MAXV + c] = fma(vec4<f32>(d.w), q3, fma(vec4<f32>(d.z), q2, fma(vec4<f32>(d.y), q1, fma(vec4<f32>(d.x), q0, (*dk)[r * MAXV + c]))));
+    }
+  }
+}
+
+// Writes the R key rows' dK (scaled) and dV; rows past Lk are skipped.
+fn store_dkv(bh: u32, j0: u32, dk: ptr<function, array<vec4<f32>, MAXR * MAXV>>, dv: ptr<function, array<vec4<f32>, MAXR * MAXV>>) {
+  for (var r = 0u; r < R; r++) {
+    let j = j0 + r;
+    if (j < p.Lk) {
+      for (var c = 0u; c < p.dv; c++) {
+        st_out1(bh * p.Lk + j, c, (*dk)[r * MAXV + c] * p.scale);
+        st_out2(bh * p.Lk + j, c, (*dv)[r * MAXV + c]);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WGF)
 fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let bh = bh_index(wid, nwg);
@@ -353,32 +388,9 @@ fn bwd_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       pr[r] = e;
       ds[r] = e * (dp[r] - Dq);
     }
-    for (var c = 0u; c < p.dv; c++) {
-      let q0 = ld_q(qb + ii.x, c);
-      let q1 = ld_q(qb + ii.y, c);
-      let q2 = ld_q(qb + ii.z, c);
-      let q3 = ld_q(qb + ii.w, c);
-      let g0 = ld_do(qb + ii.x, c);
-      let g1 = ld_do(qb + ii.y, c);
-      let g2 = ld_do(qb + ii.z, c);
-      let g3 = ld_do(qb + ii.w, c);
-      for (var r = 0u; r < R; r++) {
-        let e = pr[r];
-        let d = ds[r];
-        dv[r * MAXV + c] = fma(vec4<f32>(e.w), g3, fma(vec4<f32>(e.z), g2, fma(vec4<f32>(e.y), g1, fma(vec4<f32>(e.x), g0, dv[r * MAXV + c]))));
-        dk[r * MAXV + c] = fma(vec4<f32>(d.w), q3, fma(vec4<f32>(d.z), q2, fma(vec4<f32>(d.y), q1, fma(vec4<f32>(d.x), q0, dk[r * MAXV + c]))));
-      }
-    }
+    accumulate_dkv(qb, ii, &pr, &ds, &dk, &dv);
   }
-  for (var r = 0u; r < R; r++) {
-    let j = j0 + r;
-    if (j < p.Lk) {
-      for (var c = 0u; c < p.dv; c++) {
-        st_out1(bh * p.Lk + j, c, dk[r * MAXV + c] * p.scale);
-        st_out2(bh * p.Lk + j, c, dv[r * MAXV + c]);
-      }
-    }
-  }
+  store_dkv(bh, j0, &dk, &dv);
 }
 
 // bwd_dkv from the dS and P that bwd_dq stored (p.store): dV = Pᵀ·dO, dK = scale · dSᵀ·Q, with no
@@ -411,30 +423,7 @@ fn bwd_dkv_s(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
       ds[r] = select(vec4<f32>(0.0), vec4<f32>(sp_[at.x], sp_[at.y], sp_[at.z], sp_[at.w]), valid);
       pr[r] = select(vec4<f32>(0.0), vec4<f32>(sp_[half + at.x], sp_[half + at.y], sp_[half + at.z], sp_[half + at.w]), valid);
     }
-    for (var c = 0u; c < p.dv; c++) {
-      let q0 = ld_q(qb + ii.x, c);
-      let q1 = ld_q(qb + ii.y, c);
-      let q2 = ld_q(qb + ii.z, c);
-      let q3 = ld_q(qb + ii.w, c);
-      let g0 = ld_do(qb + ii.x, c);
-      let g1 = ld_do(qb + ii.y, c);
-      let g2 = ld_do(qb + ii.z, c);
-      let g3 = ld_do(qb + ii.w, c);
-      for (var r = 0u; r < R; r++) {
-        let e = pr[r];
-        let d = ds[r];
-        dv[r * MAXV + c] = fma(vec4<f32>(e.w), g3, fma(vec4<f32>(e.z), g2, fma(vec4<f32>(e.y), g1, fma(vec4<f32>(e.x), g0, dv[r * MAXV + c]))));
-        dk[r * MAXV + c] = fma(vec4<f32>(d.w), q3, fma(vec4<f32>(d.z), q2, fma(vec4<f32>(d.y), q1, fma(vec4<f32>(d.x), q0, dk[r * MAXV + c]))));
-      }
-    }
+    accumulate_dkv(qb, ii, &pr, &ds, &dk, &dv);
   }
-  for (var r = 0u; r < R; r++) {
-    let j = j0 + r;
-    if (j < p.Lk) {
-      for (var c = 0u; c < p.dv; c++) {
-        st_out1(bh * p.Lk + j, c, dk[r * MAXV + c] * p.scale);
-        st_out2(bh * p.Lk + j, c, dv[r * MAXV + c]);
-      }
-    }
-  }
+  store_dkv(bh, j0, &dk, &dv);
 }
