@@ -113,7 +113,7 @@ let storeMaxBytes = 64 * 2 ** 20;
  * passes (0: always recompute, the memory-linear form); returns the previous limit.
  */
 export function setAttentionBackwardStoreLimit(bytes: number): number {
-  if (!(bytes >= 0)) throw new RangeError(`setAttentionBackwardStoreLimit: bytes must be a number >= 0, got ${bytes}`);
+  if (typeof bytes !== 'number' || !(bytes >= 0)) throw new RangeError(`setAttentionBackwardStoreLimit: bytes must be a number >= 0, got ${typeof bytes === 'number' ? bytes : JSON.stringify(bytes)}`);
   const prev = storeMaxBytes;
   storeMaxBytes = bytes;
   return prev;

@@ -149,4 +149,11 @@ describe('attention input validation', () => {
     expect(() => attention(E.zeros([2, 5, 8]), q, q)).toThrow(E.ShapeError);
     expect(() => attention(E.zeros([1, 1, 2, 200]), E.zeros([1, 1, 2, 200]), E.zeros([1, 1, 2, 200]))).toThrow(/exceeds the kernel's maximum 128/);
   });
+  it('rejects a store limit that is not a number >= 0, and returns the previous one', () => {
+    for (const bad of [-1, Number.NaN, '64' as unknown as number]) {
+      expect(() => setAttentionBackwardStoreLimit(bad)).toThrow(/bytes must be a number >= 0, got/);
+    }
+    const prev = setAttentionBackwardStoreLimit(1024);
+    expect(setAttentionBackwardStoreLimit(prev)).toBe(1024);
+  });
 });

@@ -196,6 +196,7 @@ describe('batchNorm / prelu validation', () => {
     expect(() => batchNorm(x, { runningMean: E.zeros([3]), training: true })).toThrow(/both runningMean and runningVar/);
     expect(() => batchNorm(x, { training: false })).toThrow(/eval mode.*needs runningMean/);
     expect(() => batchNorm(E.zeros([1, 3]), { training: true })).toThrow(/more than one value per channel.*\[1, 3\]/);
+    expect(() => new E.BatchNorm2d(3).forwardPrelu(x, new E.PReLU(4))).toThrow(/prelu slopes must be \[3\] or \[1\] for input \[2, 3, 4, 4\]/);
     expect(() => batchNorm(x, { training: true, prelu: E.ones([4]) })).toThrow(/prelu slopes must be \[3\] or \[1\] for input \[2, 3, 4, 4\], got .*\[4\]/);
     expect(() => prelu(x, E.ones([4]))).toThrow(/alpha must be \[1\] or \[3\].*\[2, 3, 4, 4\]\), got \[4\]/);
     expect(() => prelu(x, E.ones([3, 1]))).toThrow(/got \[3, 1\]/);
