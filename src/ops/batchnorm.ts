@@ -102,12 +102,13 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
     const needSums = (training && x.requiresGrad) || !!weight?.requiresGrad || !!bias?.requiresGrad || !!alpha?.requiresGrad;
     const db = needSums ? new Tensor([c], 'f32') : null;
     const dw = needSums ? new Tensor([c], 'f32') : null;
-    // dα has a writable binding of its own even without a PReLU (the placeholder is bound read-only).
-    const da = needSums ? new Tensor([alpha ? c : 1], 'f32') : null;
-    if (db && dw && da) {
+    const da = needSums && alpha ? new Tensor([c], 'f32') : null;
+    if (db && dw) {
+      // Without a PReLU the α slot (read) binds x and the dα slot (written) the placeholder, so no
+      // buffer is bound both read-only and writable.
       rt.dispatch({
         op: 'batchNorm.bwdReduce', shader: 'batchnorm', entry: 'bwd_reduce', constants: { WGR },
-        params, buffers: [x.buffer, stats.buffer, alpha ? alpha.buffer : ph, da.buffer, null, null, null, g.buffer, db.buffer, dw.buffer],
+        params, buffers: [x.buffer, stats.buffer, alpha ? alpha.buffer : x.buffer, da ? da.buffer : ph, null, null, null, g.buffer, db.buffer, dw.buffer],
         workgroups: channels,
       });
     }
