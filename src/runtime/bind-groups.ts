@@ -1,9 +1,9 @@
 /**
  * Bind groups reused across dispatches.
  *
- * Why: creating a bind group is the dearest host call of a dispatch — ~34 µs in Dawn's Node
- * binding on lavapipe, against ~3.5 µs for setPipeline + setBindGroup + dispatchWorkgroups
- * (kernels-bench/host-overhead.ts) — and a training step asks for the same combinations every
+ * Why: creating a bind group is the dearest host call of a dispatch — 34–44 µs in Dawn's Node
+ * binding on lavapipe, against 3.5–5 µs for setPipeline + setBindGroup + dispatchWorkgroups
+ * (`npx tsx kernels-bench/host-overhead.ts`; recording an op 46 → 12 µs with the cache) — and a training step asks for the same combinations every
  * step: its ops run in the same order, the pool hands back the same buffers in the same order,
  * and the uniform arena restarts at offset 0 at every submit. So the key is the pipeline, the
  * uniform slot and the identities of the bound buffers.
