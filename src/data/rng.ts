@@ -72,26 +72,18 @@ export class Rng {
     let c = this.c | 0;
     let d = this.d | 0;
     for (let i = 0; i < n; i++) {
-      // Three steps of u32(), unrolled.
-      const t0 = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t0) | 0;
-      const t1 = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t1) | 0;
-      const t2 = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t2) | 0;
-      out[i] = ((t0 >>> 0) + (t1 >>> 0) + (t2 >>> 0)) / 4294967296;
+      let sum = 0;
+      for (let k = 0; k < 3; k++) {
+        // One step of u32().
+        const t = (((a + b) | 0) + d) | 0;
+        d = (d + 1) | 0;
+        a = b ^ (b >>> 9);
+        b = (c + (c << 3)) | 0;
+        c = (c << 21) | (c >>> 11);
+        c = (c + t) | 0;
+        sum += t >>> 0;
+      }
+      out[i] = sum / 4294967296;
     }
     this.a = a;
     this.b = b;
