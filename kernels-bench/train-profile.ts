@@ -3,7 +3,7 @@
  * runs in a pass of its own with timestamp queries (Runtime.profile). The pass split adds a little
  * per dispatch, so use the shares and dispatch counts, and train-bench.ts for throughput.
  *
- *   npx tsx kernels-bench/train-profile.ts [--config tiny] [--batch 32] [--steps 3] [--top 40] [--by-pipeline] [--json]
+ *   npx tsx kernels-bench/train-profile.ts [--config tiny] [--batch 32] [--steps 3] [--top 40] [--by-pipeline | --by-grid] [--json]
  */
 import { initNodeEngine } from '../src/runtime/device-node.js';
 import { runtime } from '../src/runtime/runtime.js';
@@ -18,7 +18,7 @@ const cfg = configByName(arg('config', 'tiny'));
 const B = Number(arg('batch', '32'));
 const steps = Number(arg('steps', '3'));
 const top = Number(arg('top', '40'));
-const by = process.argv.includes('--by-pipeline') ? 'pipeline' as const : 'op' as const;
+const by = process.argv.includes('--by-grid') ? 'grid' as const : process.argv.includes('--by-pipeline') ? 'pipeline' as const : 'op' as const;
 
 await initNodeEngine();
 const rt = runtime();

@@ -7,7 +7,7 @@
 //
 // Two families of kernels; the host (src/ops/conv.ts) picks per call.
 //
-// 1. Broadcast kernels (fwd_b, wgrad_b; helper wpack) — the default. Tuned for
+// 1. Broadcast kernels (fwd_b, fwd_f, wgrad_b; helper wpack) — the default. Tuned for
 //    SIMD-over-invocations adapters (lavapipe runs 8 invocations per CPU vector; a load whose
 //    address is the same in every invocation hits one cache line, though llvmpipe still issues
 //    it lane by lane — kernels-bench/README.md; barriers are expensive), as in matmul.wgsl: no
@@ -22,6 +22,8 @@
 //      filter (wpack flip=1) and padding d·(k−1) − p (may be negative; every tap is bounds-checked);
 //      strided dgrad likewise, reading dY as if zero-interleaved (input dilation bp.idil: rows
 //      between real rows skipped, columns between masked; nothing materialised).
+//    fwd_f: fwd_b for output maps narrower than Q with no input dilation: runs over the flattened
+//      (n, oy, ox) order, per-pixel offsets (see its comment below).
 //    wpack: W → [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels, zero-padded (flip: W'); one
 //      thread per packed row.
 //    wgrad_b: an invocation owns 4 output channels; a workgroup owns one tap × CB = 8 input
@@ -35,7 +37,7 @@
 //    KW, SW, DW are overrides (its span loops unroll); wgrad_b and wpack read them from the uniforms
 //    (nothing of theirs unrolls over them, so one pipeline serves every filter shape and stride);
 //    the fwd_b bias is a uniform flag (bp.has_bias).
-//    Storage buffers: fwd_b 4 (packed W, X, Y, bias), wgrad_b 3 (dY, X, partials), wpack 2.
+//    Storage buffers: fwd_b and fwd_f 4 (packed W, X, Y, bias), wgrad_b 3 (dY, X, partials), wpack 2.
 // 2. Implicit GEMM with workgroup-memory tiles (fwd, dgrad, wgrad) — fallback for spans wider than
 //    SMAX (fwd, dgrad) and grids over the dispatch limit (wgrad):
 //    fwd:   M = Og (out channels), N = batch·Ho·Wo (pixels), K = Cg·kh·kw.
@@ -452,6 +454,104 @@ fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     let yb = ((nb * bp.o + oc) * bp.ho + oy) * bp.wo;
     for (var qq = 0u; qq < Q; qq++) {
       if (ox0 + qq < bp.wo) { dst[yb + ox0 + qq] = acc[qq][j] + bv; }
+    }
+  }
+}
+
+// fwd_f: fwd_b for output maps narrower than a run (Wo < Q), without input dilation. A run is Q
+// consecutive pixels of the flattened (n, oy, ox) order, so a 2×2 or 4×4 map fills all Q
+// accumulators instead of Wo of them (fwd_b's rows of 2 pixels left 6 of 8 idle), and a run may
+// span rows and images. Each pixel keeps its own input row and column offsets (uniform across the
+// workgroup, so X reads stay broadcast): per (input channel, filter row) Q·kw broadcast loads and
+// kw per-invocation vec4 weight loads for Q·kw vec4 FMAs, all of them useful. Filter rows up to
+// KMAX taps; kw, strides and dilation are uniforms (the tap loop runs to KMAX behind a uniform
+// guard, so array indices stay constant): one pipeline for all such convs and their stride-1 dX.
+// Pixel coordinates advance by increments, not divisions (llvmpipe expands each vector division
+// lane by lane: ~200 of them here cost a second of JIT time on an empty shader cache).
+const KMAX: u32 = 3u;   // host: FLAT_KW_MAX
+
+@compute @workgroup_size(WG)
+fn fwd_f(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let lpr = select(WG, bp.og4, bp.rpw > 1u);
+  let sub = li / lpr;
+  let run = (wid.x + wid.y * nwg.x) * bp.rpw + sub;
+  if (sub >= bp.rpw || run >= bp.runs) { return; }
+  let g = wid.z / bp.cblocks;
+  let slot = (wid.z % bp.cblocks) * lpr + li % lpr;
+  let wslot = min(slot, bp.og4 - 1u);
+  let ci = bp.c / bp.groups;
+  let co = bp.o / bp.groups;
+  let HW = bp.h * bp.w;
+  let P = bp.ho * bp.wo;
+  let npix = bp.n * P;
+  let ih = i32(bp.h);
+  let iw = i32(bp.w);
+  // Per pixel q: its image's first input channel (of this group), its top input row, its output
+  // offset in channel 0, and per tap column kx the column read (clamped) and a mask (0 off the
+  // plane or kx ≥ kw). Pixels past the end repeat the last one and are not stored.
+  var pb: array<u32, Q>;
+  var py: array<i32, Q>;
+  var yo: array<u32, Q>;
+  var col: array<u32, Q * KMAX>;
+  var cm: array<f32, Q * KMAX>;
+  let pix0 = min(run * Q, npix - 1u);
+  var nb = pix0 / P;
+  var oy = (pix0 % P) / bp.wo;
+  var ox = pix0 % bp.wo;
+  for (var q = 0u; q < Q; q++) {
+    pb[q] = (nb * bp.c + g * ci) * HW;
+    py[q] = i32(oy * bp.sh) - bp.ph;
+    yo[q] = (nb * bp.o + g * co) * P + oy * bp.wo + ox;
+    let x0 = i32(ox * bp.sw) - bp.pw;
+    for (var kx = 0u; kx < KMAX; kx++) {
+      let ix = x0 + i32(kx * bp.dw);
+      col[q * KMAX + kx] = u32(clamp(ix, 0, iw - 1));
+      cm[q * KMAX + kx] = select(0.0, 1.0, kx < bp.kw && ix >= 0 && ix < iw);
+    }
+    // Next pixel in (n, oy, ox) order, staying on the last one past the end.
+    if (run * Q + q + 1u < npix) {
+      ox += 1u;
+      if (ox == bp.wo) { ox = 0u; oy += 1u; }
+      if (oy == bp.ho) { oy = 0u; nb += 1u; }
+    }
+  }
+  let wstep = bp.kh * bp.kw * bp.og4;
+  var acc: array<vec4<f32>, Q>;
+  for (var ky = 0u; ky < bp.kh; ky++) {
+    var at: array<u32, Q * KMAX>;   // per (q, kx): offset of the tap in the group's channel 0
+    var m: array<f32, Q * KMAX>;
+    for (var q = 0u; q < Q; q++) {
+      let iy = py[q] + i32(ky * bp.dh);
+      let rok = iy >= 0 && iy < ih;
+      let ro = pb[q] + u32(clamp(iy, 0, ih - 1)) * bp.w;
+      for (var kx = 0u; kx < KMAX; kx++) {
+        at[q * KMAX + kx] = ro + col[q * KMAX + kx];
+        m[q * KMAX + kx] = select(0.0, cm[q * KMAX + kx], rok);
+      }
+    }
+    var xo = 0u;
+    var wo = g * ci * wstep + ky * bp.kw * bp.og4 + wslot;
+    for (var c = 0u; c < ci; c++) {
+      for (var kx = 0u; kx < KMAX; kx++) {
+        if (kx < bp.kw) {
+          let wv = wp[wo + kx * bp.og4];
+          for (var q = 0u; q < Q; q++) {
+            acc[q] = fma(vec4<f32>(xin[xo + at[q * KMAX + kx]] * m[q * KMAX + kx]), wv, acc[q]);
+          }
+        }
+      }
+      xo += HW;
+      wo += wstep;
+    }
+  }
+  let nq = min(Q, npix - run * Q);
+  for (var j = 0u; j < 4u; j++) {
+    let ol = slot * 4u + j;
+    if (ol >= co) { continue; }
+    var bv = 0.0;
+    if (bp.has_bias != 0u) { bv = bias[g * co + ol]; }
+    for (var q = 0u; q < Q; q++) {
+      if (q < nq) { dst[yo[q] + ol * P] = acc[q][j] + bv; }
     }
   }
 }

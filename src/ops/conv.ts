@@ -7,7 +7,8 @@
  *  - 'matmul':    1×1, stride 1, no padding, groups 1 → W[O,C] · X[n][C, H·W] with the matmul
  *                 kernel (batch-broadcast W, no permutes), bias added by broadcasting;
  *  - 'general':   shaders/conv.wgsl: broadcast kernels (fwd_b: 4 output channels per invocation ×
- *                 a run of 8 pixels shared by the workgroup; dX as fwd_b with the rotated,
+ *                 a run of 8 pixels shared by the workgroup — fwd_f when the map is narrower than 8:
+ *                 the run then spans rows and images; dX as fwd_b with the rotated,
  *                 transposed filter (strided: through an input-dilated view of dY); wgrad_b for dW), falling back to the workgroup-memory implicit
  *                 GEMM where those do not apply (see the shader header).
  * Backward: dX = dgrad(dY, W), dW = wgrad(dY, X), dbias = Σ_{n,y,x} dY.
@@ -117,6 +118,8 @@ function launchGemm(entry: 'fwd' | 'dgrad' | 'wgrad', g: ConvGeometry, M: number
 /** Output pixels per workgroup run and the longest input span a run may read (shader consts Q, SMAX). */
 const RUN_Q = 8;
 const SPAN_MAX = 32;
+/** Widest filter row fwd_f takes (shader const KMAX): maps narrower than a run, filters up to 3 wide. */
+const FLAT_KW_MAX = 3;
 
 /** A conv as the broadcast kernel sees it: input channels `c`, output channels `o` (both all groups). */
 interface VirtualConv {
@@ -166,11 +169,15 @@ function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bi
   const y = new Tensor([v.n, v.o, v.ho, v.wo], 'f32');
   const { packed, og4 } = packWeights(w, v, flip);
   const { wg, cblocks, rpw } = lanes(og4);
-  const runs = v.n * v.ho * Math.ceil(v.wo / RUN_Q);
+  // Maps narrower than a run: runs over the flattened (n, oy, ox) order (fwd_f), not row by row.
+  // 1×1 filters too, at any width: fwd_f reads 8 inputs per channel where fwd_b's strided span
+  // reads 15 (measured level at 8×8) — and it saves fwd_b a pipeline to JIT per stride.
+  const flat = !v.dilation && v.kw <= FLAT_KW_MAX && (v.wo < RUN_Q || v.kw === 1);
+  const runs = flat ? Math.ceil((v.n * v.ho * v.wo) / RUN_Q) : v.n * v.ho * Math.ceil(v.wo / RUN_Q);
   const [gx, gy] = grid(Math.ceil(runs / rpw), 1);
   runtime().dispatch({
-    op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: 'fwd_b',
-    constants: { KW: v.kw, SW: v.sw, DW: v.dw, WG: wg },
+    op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: flat ? 'fwd_f' : 'fwd_b',
+    constants: flat ? { WG: wg } : { KW: v.kw, SW: v.sw, DW: v.dw, WG: wg },
     params: bParams(v, og4, cblocks, runs, 0, 0, !!bias, rpw),
     buffers: [packed.buffer, x.buffer, y.buffer, bias ? bias.buffer : runtime().placeholder()],
     workgroups: [gx, gy, v.groups * cblocks],

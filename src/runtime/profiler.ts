@@ -11,7 +11,7 @@ const MAP_READ = 0x1;
 
 /** Totals for one op name. */
 export interface ProfileRow {
-  /** The op name (grouped by op) or `op pipeline-key` (grouped by pipeline). */
+  /** The op name (grouped by op), `op pipeline-key` (by pipeline) or `op pipeline-key x×y×z` (by grid). */
   op: string;
   /** Dispatches recorded under this op. */
   calls: number;
@@ -30,17 +30,17 @@ export class GpuProfiler {
   private rows = new Map<string, { calls: number; ns: number; keys: Set<string> }>();
 
   /** `capacity`: dispatches per submit (the runtime flushes at its batch size). */
-  constructor(private device: GPUDevice, capacity: number, private by: 'op' | 'pipeline' = 'op') {
+  constructor(private device: GPUDevice, capacity: number, private by: 'op' | 'pipeline' | 'grid' = 'op') {
     this.capacity = capacity;
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
     this.resolveBuf = device.createBuffer({ size: 16 * capacity, usage: QUERY_RESOLVE | COPY_SRC, label: 'profiler resolve' });
   }
 
   /** Opens a pass whose start and end are stamped under `op`. */
-  beginPass(encoder: GPUCommandEncoder, op: string, key: string): GPUComputePassEncoder {
+  beginPass(encoder: GPUCommandEncoder, op: string, key: string, grid: readonly [number, number, number]): GPUComputePassEncoder {
     const i = this.labels.length;
     if (i >= this.capacity) throw new Error(`GpuProfiler: more than ${this.capacity} dispatches in one submit`);
-    this.labels.push({ op, key });
+    this.labels.push({ op, key: this.by === 'grid' ? `${key} ${grid.join('×')}` : key });
     return encoder.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
   }
 

@@ -214,7 +214,7 @@ export class Runtime {
     if (this.profiler) {
       this.endPass();
       this.encoder ??= this.device.createCommandEncoder();
-      this.pass = this.profiler.beginPass(this.encoder, spec.op, key);
+      this.pass = this.profiler.beginPass(this.encoder, spec.op, key, [x, y, z]);
     } else if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
@@ -378,11 +378,11 @@ export class Runtime {
   private profiler: GpuProfiler | null = null;
 
   /**
-   * Device time per op (or per pipeline, `by: 'pipeline'`) while `fn` runs (timestamp queries,
+   * Device time per op (or per pipeline, `by: 'pipeline'`, or per pipeline and grid, `by: 'grid'`) while `fn` runs (timestamp queries,
    * each dispatch in a pass of its own): rows sorted by time, largest first. Needs the
    * 'timestamp-query' feature.
    */
-  async profile(fn: () => void | Promise<void>, opts: { by?: 'op' | 'pipeline' } = {}): Promise<ProfileRow[]> {
+  async profile(fn: () => void | Promise<void>, opts: { by?: 'op' | 'pipeline' | 'grid' } = {}): Promise<ProfileRow[]> {
     if (!this.features.has('timestamp-query')) throw new GpuError("Runtime.profile: this adapter has no 'timestamp-query' feature");
     if (this.profiler) throw new GpuError('Runtime.profile: already profiling');
     this.flush();

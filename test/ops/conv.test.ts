@@ -39,6 +39,13 @@ const cases: Case[] = [
   { name: 'depthwise s1, ragged 4x4 blocks, batch 3', x: [3, 4, 7, 9], w: [4, 1, 3, 3], opts: { groups: 4, padding: 1 }, bias: true },
   { name: 'depthwise stride 5 (fallback kernels)', x: [1, 2, 11, 12], w: [2, 1, 3, 3], opts: { groups: 2, stride: 5 } },
   { name: 'depthwise 7x5 (35 taps: fallback dW)', x: [1, 2, 9, 8], w: [2, 1, 7, 5], opts: { groups: 2, padding: [3, 2] } },
+  // Maps narrower than a run (fwd_f: runs over the flattened (n, oy, ox) order):
+  { name: 'narrow map 2x2, batch 3 (runs span images, ragged last run)', x: [3, 5, 2, 2], w: [6, 5, 3, 3], opts: { padding: 1 }, bias: true },
+  { name: 'narrow map: stride 2 to 4x3, O 37 (two channel blocks)', x: [2, 3, 7, 6], w: [37, 3, 3, 3], opts: { stride: 2, padding: 1 }, bias: true },
+  { name: 'narrow map: kernel 2x2, dilation 2, uneven padding', x: [2, 4, 6, 5], w: [5, 4, 2, 2], opts: { dilation: 2, padding: [1, 0] } },
+  { name: 'narrow map: 1x1 stride 2, groups 2', x: [2, 4, 5, 5], w: [6, 2, 1, 1], opts: { stride: 2, groups: 2 }, bias: true },
+  { name: 'narrow map: kernel 5 wide (wider than fwd_f takes)', x: [1, 2, 6, 6], w: [3, 2, 5, 5], opts: { padding: 2 } },
+  { name: 'narrow map 1x1 output', x: [4, 3, 3, 3], w: [5, 3, 3, 3], opts: {} },
 ];
 
 function withBias(o: R.ConvOpts, b: E.Tensor | undefined): Conv2dOptions {
@@ -148,6 +155,34 @@ describe('ARBEx shapes at batch 1 (sampled elements)', () => {
       }
     });
   }
+});
+
+describe('kernel choice for narrow maps', () => {
+  /** The conv entry points one forward + backward dispatches. */
+  function entries(xs: number[], ws: number[], opts: Conv2dOptions): string[] {
+    const rt = E.runtime();
+    const seen: string[] = [];
+    const dispatch = rt.dispatch.bind(rt);
+    rt.dispatch = (spec) => {
+      if (spec.shader === 'conv') seen.push(`${spec.op}:${spec.entry}`);
+      dispatch(spec);
+    };
+    try {
+      E.tidy(() => {
+        const x = E.randn(xs).requireGrad();
+        const y = conv2d(x, E.randn(ws), opts);
+        E.backward(y, E.randn(y.shape));
+      });
+    } finally {
+      rt.dispatch = dispatch;
+    }
+    return seen.filter((e) => !e.includes('wpack'));
+  }
+  it('a map narrower than 8 runs forward and stride-1 dX on fwd_f, strided dX on fwd_b', () => {
+    expect(entries([2, 8, 2, 2], [16, 8, 3, 3], { padding: 1 })).toEqual(['conv2d.fwd_b:fwd_f', 'conv2d.dgrad_b:fwd_f']);
+    expect(entries([2, 8, 8, 8], [16, 8, 3, 3], { padding: 1, stride: 2 })).toEqual(['conv2d.fwd_b:fwd_f', 'conv2d.dgrad_b:fwd_b']);
+    expect(entries([2, 8, 8, 8], [16, 8, 3, 3], { padding: 1 })).toEqual(['conv2d.fwd_b:fwd_b', 'conv2d.dgrad_b:fwd_b']);
+  });
 });
 
 describe('conv2d input validation', () => {
