@@ -93,6 +93,7 @@ fn binary_op(x: f32, y: f32) -> f32 {
     case 14u: { return x * (0.5 * (1.0 + erf_f32(y * INV_SQRT2)) + y * INV_SQRT_2PI * exp(-0.5 * y * y)); } // gelu'(input)
     case 15u: { return x * y * (1.0 - y); }                                         // sigmoid'(output)
     case 16u: { return x * (1.0 - y * y); }                                         // tanh'(output)
+    case 17u: { return select(0.0, x, y >= p.alpha && y <= p.beta); }              // clamp'(input) on [alpha, beta]
     default: { return x; }
   }
 }

@@ -22,7 +22,7 @@ const UNARY = {
 const BINARY = {
   add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
   eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
-  reluBwd: 13, geluBwd: 14, sigmoidBwd: 15, tanhBwd: 16,
+  reluBwd: 13, geluBwd: 14, sigmoidBwd: 15, tanhBwd: 16, clampBwd: 17,
 } as const;
 type BinaryName = keyof typeof BINARY;
 
@@ -43,7 +43,8 @@ function launchUnary(x: Tensor, code: number, op: string, alpha = 0, beta = 0): 
   return out;
 }
 
-function launchBinary(a: Tensor, b: Tensor, name: BinaryName): Tensor {
+/** `alpha`, `beta`: the uniforms some ops read (clampBwd: the range). */
+function launchBinary(a: Tensor, b: Tensor, name: BinaryName, alpha = 0, beta = 0): Tensor {
   requireF32(a, name);
   requireF32(b, name);
   const shape = broadcastShapes(a.shape, b.shape, name);
@@ -52,7 +53,7 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName): Tensor {
   const params = new Params();
   let entry = 'binary_flat';
   let run = 1;
-  if (flat) params.u32(out.size, 0).f32(0, 0).u32(1, 0, 0, 0);
+  if (flat) params.u32(out.size, 0).f32(alpha, beta).u32(1, 0, 0, 0);
   else {
     const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
     // Pad to 3 leading dims for the fixed-rank kernel.
@@ -63,7 +64,7 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName): Tensor {
     const sb = small ? pad(c.strides[1]!, 0) : c.strides[1]!;
     // The 3-dim kernel computes 4 adjacent outputs per thread when no run crosses a row.
     run = small && cs[2]! % 4 === 0 ? 4 : 1;
-    params.u32(out.size, cs.length).f32(0, 0).u32(run, 0, 0, 0).u32Array(cs, 8, 1).u32Array(sa, 8).u32Array(sb, 8);
+    params.u32(out.size, cs.length).f32(alpha, beta).u32(run, 0, 0, 0).u32Array(cs, 8, 1).u32Array(sa, 8).u32Array(sb, 8);
     entry = small ? 'binary_bcast3' : 'binary_bcast';
   }
   const vec = flat && out.size % 4 === 0;
@@ -174,10 +175,7 @@ export function powScalar(x: Tensor, e: number): Tensor {
 /** Clamps to [lo, hi]; gradient flows only where the input is inside the range. */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ShapeError(`clamp: lower bound ${lo} exceeds upper bound ${hi}`);
-  return record(launchUnary(x, UNARY.clamp, 'clamp', lo, hi), 'clamp', [x], (g) => {
-    const inside = mul(launchBinary(x, full(x.shape, lo), 'ge'), launchBinary(x, full(x.shape, hi), 'le'));
-    return [mul(g, inside)];
-  });
+  return record(launchUnary(x, UNARY.clamp, 'clamp', lo, hi), 'clamp', [x], (g) => [launchBinary(g, x, 'clampBwd', lo, hi)]);
 }
 
 // ---- binary primitives -------------------------------------------------------------------

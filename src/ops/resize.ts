@@ -25,6 +25,9 @@ function scaleOf(nIn: number, nOut: number, align: boolean): number {
   return Math.fround(nIn / nOut);
 }
 
+/** Outputs per forward thread (shaders/resize.wgsl RUN). */
+const RESIZE_RUN = 8;
+
 export function resize2d(x: Tensor, size: [number, number], mode: ResizeMode, opts: ResizeOptions = {}): Tensor {
   const [n, c, h, w] = checkPlanes(x, 'resize2d');
   const [ho, wo] = pair(size, 1, 'output size', 'resize2d', 1);
@@ -38,7 +41,7 @@ export function resize2d(x: Tensor, size: [number, number], mode: ResizeMode, op
   const y = new Tensor([n, c, ho, wo], 'f32');
   runtime().dispatch({
     op: 'resize2d', shader: 'resize', entry: 'fwd', constants: { MODE },
-    params: params(), buffers: [x.buffer, y.buffer], workgroups: grid(y.size, 256),
+    params: params(), buffers: [x.buffer, y.buffer], workgroups: grid(n * c * ho * Math.ceil(wo / RESIZE_RUN), 256),
   });
   return record(y, 'resize2d', [x], (dy) => {
     const dx = new Tensor(x.shape, 'f32');

@@ -16,6 +16,9 @@ function bitsOf(value: number, dtype: DType): number {
   return new Uint32Array(b)[0]!;
 }
 
+/** Elements per fill thread (shaders/fill.wgsl FILL_RUN). */
+const FILL_RUN = 16;
+
 /** A new tensor of `shape` filled with `value`. */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   validateShape(shape, 'full');
@@ -23,7 +26,7 @@ export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor 
   runtime().dispatch({
     op: 'full', shader: 'fill', entry: 'fill',
     params: new Params().u32(t.size, bitsOf(value, dtype), 0, 0),
-    buffers: [t.buffer], workgroups: grid(t.size, 256),
+    buffers: [t.buffer], workgroups: grid(Math.ceil(t.size / FILL_RUN), 256),
   });
   return t;
 }
