@@ -162,3 +162,44 @@ describe('synthetic generator', () => {
     expect(m(6, 'brow')).toBeLessThan(m(0, 'brow') - 1); // anger lowers them
   });
 });
+
+describe('SynthSource sample cache', () => {
+  const cfg = synthConfig({ seed: 9, size: 32 });
+  const sameSample = (a: ReturnType<SynthSource['get']>, b: ReturnType<SynthSource['get']>): boolean =>
+    a.label === b.label && a.cleanLabel === b.cleanLabel && Buffer.from(a.image.data).equals(Buffer.from(b.image.data)) &&
+    Buffer.from(a.landmarks.buffer).equals(Buffer.from(b.landmarks.buffer)) && Buffer.from(a.softLabel.buffer).equals(Buffer.from(b.softLabel.buffer));
+
+  it('hands out the same sample again, equal to a fresh generation', () => {
+    const src = new SynthSource(cfg, 'train', 20);
+    const first = src.get(7);
+    expect(src.get(7)).toBe(first);
+    expect(sameSample(first, generateSample(cfg, 'train', 7))).toBe(true);
+    expect(src.cacheUsed).toBeGreaterThan(32 * 32 * 3);
+  });
+
+  it('keeps within its byte budget, and 0 turns it off', () => {
+    const one = new SynthSource(cfg, 'train', 20).get(0);
+    const perSample = one.image.data.byteLength + 4 * (one.landmarks.length + one.softLabel.length + one.aus.length) + 64;
+    const small = new SynthSource(cfg, 'train', 20, 3 * perSample);
+    for (let i = 0; i < 20; i++) expect(sameSample(small.get(i), generateSample(cfg, 'train', i))).toBe(true);
+    expect(small.cacheUsed).toBe(3 * perSample);
+    expect(small.get(1)).toBe(small.get(1));
+    expect(small.get(10)).not.toBe(small.get(10)); // past the budget: generated again
+    const none = new SynthSource(cfg, 'train', 5, 0);
+    expect(none.get(2)).not.toBe(none.get(2));
+    expect(none.cacheUsed).toBe(0);
+    expect(() => new SynthSource(cfg, 'train', 5, -1)).toThrow(/cacheBytes must be >= 0/);
+  });
+
+  it('cached samples survive an augmented loader epoch unchanged', async () => {
+    const { createLoader } = await import('../../src/data/loader.js');
+    const src = new SynthSource(cfg, 'train', 24);
+    const loader = createLoader({ source: src, batchSize: 8, sampler: 'shuffle', augment: 'heavy', size: 24, seed: 3, dropLast: true });
+    for (const _ of loader.epoch(0)) void _;
+    for (let i = 0; i < 24; i++) expect(sameSample(src.get(i), generateSample(cfg, 'train', i))).toBe(true);
+    // And the second epoch sees the same pixels it would have generated.
+    const fresh = createLoader({ source: new SynthSource(cfg, 'train', 24, 0), batchSize: 8, sampler: 'shuffle', augment: 'heavy', size: 24, seed: 3, dropLast: true });
+    const a = [...loader.epoch(1)], b = [...fresh.epoch(1)];
+    a.forEach((batch, k) => expect(Buffer.from(batch.images.buffer).equals(Buffer.from(b[k]!.images.buffer))).toBe(true));
+  });
+});
