@@ -22,8 +22,10 @@
 //      filter (wpack flip=1) and padding d·(k−1) − p (may be negative; every tap is bounds-checked);
 //      strided dgrad likewise, reading dY as if zero-interleaved (input dilation bp.idil: rows
 //      between real rows skipped, columns between masked; nothing materialised).
-//    fwd_f: fwd_b for output maps narrower than Q with no input dilation: runs over the flattened
-//      (n, oy, ox) order, per-pixel offsets (see its comment below).
+//    fwd_f: fwd_b with runs over the flattened (n, oy, ox) order and per-pixel offsets, for output
+//      maps narrower than Q, 1×1 filters and input-dilated (strided) dX, whose pixels it takes
+//      class by class of (oy mod sh, ox mod sw) so that only taps on real dY values run (see its
+//      comment below).
 //    wpack: W → [groups][Cg·kh·kw][⌈Og/4⌉] vec4 of output channels, zero-padded (flip: W'); one
 //      thread per packed row.
 //    wgrad_b: an invocation owns 4 output channels; a workgroup owns one tap × CB = 8 input
@@ -458,14 +460,19 @@ fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
-// fwd_f: fwd_b for output maps narrower than a run (Wo < Q), without input dilation. A run is Q
-// consecutive pixels of the flattened (n, oy, ox) order, so a 2×2 or 4×4 map fills all Q
-// accumulators instead of Wo of them (fwd_b's rows of 2 pixels left 6 of 8 idle), and a run may
-// span rows and images. Each pixel keeps its own input row and column offsets (uniform across the
-// workgroup, so X reads stay broadcast): per (input channel, filter row) Q·kw broadcast loads and
-// kw per-invocation vec4 weight loads for Q·kw vec4 FMAs, all of them useful. Filter rows up to
-// KMAX taps; kw, strides and dilation are uniforms (the tap loop runs to KMAX behind a uniform
-// guard, so array indices stay constant): one pipeline for all such convs and their stride-1 dX.
+// fwd_f: fwd_b with runs that are not rows. A run is Q consecutive pixels of the flattened
+// (n, oy, ox) order, so a 2×2 or 4×4 map fills all Q accumulators instead of Wo of them (fwd_b's
+// rows of 2 pixels left 6 of 8 idle), and a run may span rows and images. Each pixel keeps its
+// own input row and column offsets (uniform across the workgroup, so X reads stay broadcast): per
+// (input channel, filter row) Q·kw broadcast loads and kw per-invocation vec4 weight loads for
+// Q·kw vec4 FMAs. Filter rows up to KMAX taps; kw, strides and dilation are uniforms (the tap loop
+// runs to KMAX behind a uniform guard, so array indices stay constant): one pipeline for all.
+// With input dilation (the strided dX: dY read as if zero-interleaved by (dy, dx)) the output
+// pixels are taken class by class of (oy mod dy, ox mod dx): within a class every pixel sees the
+// same taps land on real rows and columns, so the others are skipped, not masked — fwd_b's
+// input-dilated runs spent 3 of 4 FMAs at stride 2 on zeros. Classes are laid out one after the
+// other, each rounded up to whole runs; a class's pixels are in (n, jy, jx) order with
+// oy = py + dy·jy, ox = px + dx·jx.
 // Pixel coordinates advance by increments, not divisions (llvmpipe expands each vector division
 // lane by lane: ~200 of them here cost a second of JIT time on an empty shader cache).
 const KMAX: u32 = 3u;   // host: FLAT_KW_MAX
@@ -483,45 +490,73 @@ fn fwd_f(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let co = bp.o / bp.groups;
   let HW = bp.h * bp.w;
   let P = bp.ho * bp.wo;
-  let npix = bp.n * P;
   let ih = i32(bp.h);
   let iw = i32(bp.w);
-  // Per pixel q: its image's first input channel (of this group), its top input row, its output
+  let dily = max(bp.idil & 0xffffu, 1u);
+  let dilx = max(bp.idil >> 16u, 1u);
+  // The run's class (py, px), the class's size hc × wc per image, and the run's index in it.
+  var r = run;
+  var py = 0u;
+  var px = 0u;
+  var hc = bp.ho;
+  var wc = bp.wo;
+  for (var k = 0u; k < dily * dilx; k++) {
+    py = k / dilx;
+    px = k % dilx;
+    hc = (bp.ho - min(py, bp.ho) + dily - 1u) / dily;
+    wc = (bp.wo - min(px, bp.wo) + dilx - 1u) / dilx;
+    let runs_k = (bp.n * hc * wc + Q - 1u) / Q;
+    if (r < runs_k) { break; }
+    r -= runs_k;
+  }
+  let npix = bp.n * hc * wc;
+  // Taps of a filter column kx fall on real input columns for this class or for none of it.
+  var xoff: array<i32, KMAX>;
+  var xok: array<bool, KMAX>;
+  for (var kx = 0u; kx < KMAX; kx++) {
+    let tx = i32(px) - bp.pw + i32(kx * bp.dw);
+    xok[kx] = kx < bp.kw && tx % i32(dilx) == 0;
+    xoff[kx] = tx / i32(dilx);
+  }
+  // Per pixel q: its image's first input channel (of this group), its first input row, its output
   // offset in channel 0, and per tap column kx the column read (clamped) and a mask (0 off the
-  // plane or kx ≥ kw). Pixels past the end repeat the last one and are not stored.
+  // plane). Pixels past the end repeat the last one and are not stored.
   var pb: array<u32, Q>;
-  var py: array<i32, Q>;
+  var py0: array<i32, Q>;
   var yo: array<u32, Q>;
   var col: array<u32, Q * KMAX>;
   var cm: array<f32, Q * KMAX>;
-  let pix0 = min(run * Q, npix - 1u);
-  var nb = pix0 / P;
-  var oy = (pix0 % P) / bp.wo;
-  var ox = pix0 % bp.wo;
+  let pix0 = min(r * Q, npix - 1u);
+  var nb = pix0 / (hc * wc);
+  var jy = (pix0 % (hc * wc)) / wc;
+  var jx = pix0 % wc;
   for (var q = 0u; q < Q; q++) {
     pb[q] = (nb * bp.c + g * ci) * HW;
-    py[q] = i32(oy * bp.sh) - bp.ph;
-    yo[q] = (nb * bp.o + g * co) * P + oy * bp.wo + ox;
-    let x0 = i32(ox * bp.sw) - bp.pw;
+    py0[q] = i32(jy * bp.sh);
+    yo[q] = (nb * bp.o + g * co) * P + (py + dily * jy) * bp.wo + px + dilx * jx;
+    let x0 = i32(jx * bp.sw);
     for (var kx = 0u; kx < KMAX; kx++) {
-      let ix = x0 + i32(kx * bp.dw);
+      let ix = x0 + xoff[kx];
       col[q * KMAX + kx] = u32(clamp(ix, 0, iw - 1));
-      cm[q * KMAX + kx] = select(0.0, 1.0, kx < bp.kw && ix >= 0 && ix < iw);
+      cm[q * KMAX + kx] = select(0.0, 1.0, ix >= 0 && ix < iw);
     }
-    // Next pixel in (n, oy, ox) order, staying on the last one past the end.
-    if (run * Q + q + 1u < npix) {
-      ox += 1u;
-      if (ox == bp.wo) { ox = 0u; oy += 1u; }
-      if (oy == bp.ho) { oy = 0u; nb += 1u; }
+    // Next pixel in (n, jy, jx) order, staying on the last one past the end.
+    if (r * Q + q + 1u < npix) {
+      jx += 1u;
+      if (jx == wc) { jx = 0u; jy += 1u; }
+      if (jy == hc) { jy = 0u; nb += 1u; }
     }
   }
   let wstep = bp.kh * bp.kw * bp.og4;
   var acc: array<vec4<f32>, Q>;
   for (var ky = 0u; ky < bp.kh; ky++) {
+    let ty = i32(py) - bp.ph + i32(ky * bp.dh);
+    if (ty % i32(dily) != 0) { continue; }
+    let yoff = ty / i32(dily);
     var at: array<u32, Q * KMAX>;   // per (q, kx): offset of the tap in the group's channel 0
     var m: array<f32, Q * KMAX>;
     for (var q = 0u; q < Q; q++) {
-      let iy = py[q] + i32(ky * bp.dh);
+      let iy = py0[q] + yoff;
       let rok = iy >= 0 && iy < ih;
       let ro = pb[q] + u32(clamp(iy, 0, ih - 1)) * bp.w;
       for (var kx = 0u; kx < KMAX; kx++) {
@@ -533,7 +568,7 @@ fn fwd_f(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     var wo = g * ci * wstep + ky * bp.kw * bp.og4 + wslot;
     for (var c = 0u; c < ci; c++) {
       for (var kx = 0u; kx < KMAX; kx++) {
-        if (kx < bp.kw) {
+        if (xok[kx]) {
           let wv = wp[wo + kx * bp.og4];
           for (var q = 0u; q < Q; q++) {
             acc[q] = fma(vec4<f32>(xin[xo + at[q * KMAX + kx]] * m[q * KMAX + kx]), wv, acc[q]);
@@ -544,7 +579,7 @@ fn fwd_f(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
       wo += wstep;
     }
   }
-  let nq = min(Q, npix - run * Q);
+  let nq = min(Q, npix - r * Q);
   for (var j = 0u; j < 4u; j++) {
     let ol = slot * 4u + j;
     if (ol >= co) { continue; }

@@ -159,6 +159,16 @@ function packWeights(w: Tensor, v: VirtualConv, flip: boolean): { packed: Tensor
   return { packed, og4 };
 }
 
+/** fwd_f's runs: per class (py, px) of output pixels (one class without input dilation), its pixels in whole runs. */
+function flatRuns(v: VirtualConv): number {
+  const [dy, dx] = v.dilation ?? [1, 1];
+  let runs = 0;
+  for (let py = 0; py < dy; py++) {
+    for (let px = 0; px < dx; px++) runs += Math.ceil((v.n * Math.ceil(Math.max(0, v.ho - py) / dy) * Math.ceil(Math.max(0, v.wo - px) / dx)) / RUN_Q);
+  }
+  return runs;
+}
+
 /** Whether the broadcast kernel takes this conv: the input span of a run fits its registers. */
 function broadcastFits(v: VirtualConv): boolean {
   return spanOf(v) <= SPAN_MAX && v.groups * Math.ceil(v.o / v.groups / 4 / 64) <= runtime().limits.maxComputeWorkgroupsPerDimension;
@@ -169,11 +179,12 @@ function launchBroadcast(x: Tensor, w: Tensor, v: VirtualConv, flip: boolean, bi
   const y = new Tensor([v.n, v.o, v.ho, v.wo], 'f32');
   const { packed, og4 } = packWeights(w, v, flip);
   const { wg, cblocks, rpw } = lanes(og4);
-  // Maps narrower than a run: runs over the flattened (n, oy, ox) order (fwd_f), not row by row.
-  // 1×1 filters too, at any width: fwd_f reads 8 inputs per channel where fwd_b's strided span
-  // reads 15 (measured level at 8×8) — and it saves fwd_b a pipeline to JIT per stride.
-  const flat = !v.dilation && v.kw <= FLAT_KW_MAX && (v.wo < RUN_Q || v.kw === 1);
-  const runs = flat ? Math.ceil((v.n * v.ho * v.wo) / RUN_Q) : v.n * v.ho * Math.ceil(v.wo / RUN_Q);
+  // fwd_f (runs over the flattened (n, oy, ox) order, not rows): maps narrower than a run; 1×1
+  // filters at any width (fwd_f reads 8 inputs per channel where fwd_b's strided span reads 15,
+  // level at 8×8, and fwd_b then needs no pipeline per stride for them); input-dilated dX, whose
+  // pixels it takes class by class of (oy mod dy, ox mod dx) so only real taps run.
+  const flat = v.kw <= FLAT_KW_MAX && (v.wo < RUN_Q || v.kw === 1 || !!v.dilation);
+  const runs = flat ? flatRuns(v) : v.n * v.ho * Math.ceil(v.wo / RUN_Q);
   const [gx, gy] = grid(Math.ceil(runs / rpw), 1);
   runtime().dispatch({
     op: flip ? 'conv2d.dgrad_b' : 'conv2d.fwd_b', shader: 'conv', entry: flat ? 'fwd_f' : 'fwd_b',

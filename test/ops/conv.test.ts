@@ -46,6 +46,11 @@ const cases: Case[] = [
   { name: 'narrow map: 1x1 stride 2, groups 2', x: [2, 4, 5, 5], w: [6, 2, 1, 1], opts: { stride: 2, groups: 2 }, bias: true },
   { name: 'narrow map: kernel 5 wide (wider than fwd_f takes)', x: [1, 2, 6, 6], w: [3, 2, 5, 5], opts: { padding: 2 } },
   { name: 'narrow map 1x1 output', x: [4, 3, 3, 3], w: [5, 3, 3, 3], opts: {} },
+  // Strided dX on fwd_f, pixel classes (oy mod s, ox mod s): odd sizes (classes of unequal size),
+  // padding that shifts which taps are real, a class with no pixel (input 1 high, stride 2).
+  { name: 'strided dX classes: stride 2, odd 9x7, pad 1', x: [2, 3, 9, 7], w: [5, 3, 3, 3], opts: { stride: 2, padding: 1 }, bias: true },
+  { name: 'strided dX classes: stride [3, 2], kernel 2x3, dilation [2, 1], pad 0', x: [2, 4, 10, 9], w: [3, 4, 2, 3], opts: { stride: [3, 2], dilation: [2, 1] } },
+  { name: 'strided dX classes: input 1 high, stride 2', x: [3, 2, 1, 6], w: [4, 2, 1, 3], opts: { stride: 2, padding: [0, 1] } },
 ];
 
 function withBias(o: R.ConvOpts, b: E.Tensor | undefined): Conv2dOptions {
@@ -178,10 +183,12 @@ describe('kernel choice for narrow maps', () => {
     }
     return seen.filter((e) => !e.includes('wpack'));
   }
-  it('a map narrower than 8 runs forward and stride-1 dX on fwd_f, strided dX on fwd_b', () => {
+  it('narrow maps, 1x1 filters and strided dX run on fwd_f; wide stride-1 maps on fwd_b', () => {
     expect(entries([2, 8, 2, 2], [16, 8, 3, 3], { padding: 1 })).toEqual(['conv2d.fwd_b:fwd_f', 'conv2d.dgrad_b:fwd_f']);
-    expect(entries([2, 8, 8, 8], [16, 8, 3, 3], { padding: 1, stride: 2 })).toEqual(['conv2d.fwd_b:fwd_f', 'conv2d.dgrad_b:fwd_b']);
+    expect(entries([2, 8, 8, 8], [16, 8, 3, 3], { padding: 1, stride: 2 })).toEqual(['conv2d.fwd_b:fwd_f', 'conv2d.dgrad_b:fwd_f']);
+    expect(entries([2, 8, 20, 20], [16, 8, 3, 3], { padding: 1, stride: 2 })).toEqual(['conv2d.fwd_b:fwd_b', 'conv2d.dgrad_b:fwd_f']);
     expect(entries([2, 8, 8, 8], [16, 8, 3, 3], { padding: 1 })).toEqual(['conv2d.fwd_b:fwd_b', 'conv2d.dgrad_b:fwd_b']);
+    expect(entries([2, 8, 9, 9], [16, 8, 1, 1], { stride: 2 })).toEqual(['conv2d.fwd_b:fwd_f', 'conv2d.dgrad_b:fwd_f']);
   });
 });
 
