@@ -57,6 +57,7 @@ export * from './ops/attention.js';
 export * from './ops/dropout.js';
 export * from './ops/window.js';
 export { anchorMatch, anchorSeparationLoss, type AnchorMatch, type AnchorLossForm } from './ops/anchor.js';
+export { entropyConfidence } from './ops/confidence.js';
 
 // ---- nn: modules with PyTorch names and state dicts --------------------------------------------
 /** Module, Linear, Conv2d (padding 'same'), SeparableConv2d, pools, norms, activations, Sequential, MLP, MultiheadAttention, `init`. */

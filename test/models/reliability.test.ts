@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as E from '../../src/index.js';
-import { attentionCorrection, confidence, reliabilityBalance, toAnchorSpace } from '../../src/models/arbex/reliability.js';
+import { attentionCorrection, confidence, confidenceComposed, reliabilityBalance, toAnchorSpace } from '../../src/models/arbex/reliability.js';
 import { arbexLoss } from '../../src/models/arbex/losses.js';
 import { engine } from '../helpers/engine.js';
 import { expectClose, gradcheck } from '../helpers/gradcheck.js';
@@ -29,6 +29,50 @@ describe('reliability balancing', () => {
         return out;
       },
     });
+  });
+
+  // The fused op on raw inputs (not normalised: the formula does not need it), odd shapes, both
+  // clamps active somewhere: entries above 1 or below the 1e-8 log floor, rows whose 1 − H/ln C
+  // leaves [floor, 1].
+  for (const [rows, cols, floor] of [[1, 2, 1e-6], [7, 3, 0.05], [33, 13, 1e-6], [2, 5, 0.3]] as const) {
+    it(`fused confidence [${rows}, ${cols}], floor ${floor}: float64 reference and finite differences`, async () => {
+      await gradcheck({
+        inputs: [{ shape: [rows, cols], lo: 0.01, hi: 0.6 }],
+        engine: ([q]) => confidence(q!, floor),
+        reference: ([q]) => {
+          const out = nd([rows, 1]);
+          for (let i = 0; i < rows; i++) out.data[i] = R.confidence(Array.from(q!.data.subarray(i * cols, (i + 1) * cols)), floor);
+          return out;
+        },
+      });
+    });
+  }
+
+  it('fused confidence equals the composition of primitives, values and gradients, clamps included', async () => {
+    const rows = 9, cols = 7;
+    // Row 0 has an entry above 1 and one at 0 (both q clamps), row 1 is one-hot (u = 1, the upper
+    // clamp's end), row 2 uniform (u = 0 < floor: no gradient), the rest random.
+    const data = Float32Array.from({ length: rows * cols }, (_, i) => 0.02 + ((i * 37) % 11) / 20);
+    data.set([1.5, 0, 0.2, 0.1, 0.3, 0.05, 0.4], 0);
+    data.set([1, 0, 0, 0, 0, 0, 0], cols);
+    data.fill(1 / cols, 2 * cols, 3 * cols);
+    const gy = Float32Array.from({ length: rows }, (_, i) => 0.5 + i / 7);
+    const run = async (f: (q: E.Tensor) => E.Tensor): Promise<[Float32Array, Float32Array]> => {
+      const q = E.tensor(data, [rows, cols]).requireGrad();
+      const c = f(q);
+      E.backward(c, E.tensor(gy, [rows, 1]));
+      const out: [Float32Array, Float32Array] = [(await c.toArray()) as Float32Array, (await q.grad!.toArray()) as Float32Array];
+      q.grad!.dispose();
+      q.dispose();
+      c.dispose();
+      return out;
+    };
+    const [cf, gf] = await run((q) => confidence(q, 0.01));
+    const [cc, gc] = await run((q) => confidenceComposed(q, 0.01));
+    expectClose(cf, cc, 1e-6, 'confidence');
+    expectClose(gf, gc, 1e-5, 'gradient');
+    expect(Array.from(gf.subarray(2 * cols, 3 * cols)).every((v) => v === 0)).toBe(true);
+    expect(() => confidence(E.zeros([3, 1]))).toThrow(/at least 2 classes on the last axis, got \[3, 1\]/);
   });
 
   for (const scope of ['batch', 'sample'] as const) {

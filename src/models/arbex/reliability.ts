@@ -11,12 +11,19 @@ import { matmul } from '../../ops/matmul.js';
 import { softmax } from '../../ops/softmax.js';
 import { permute, reshape } from '../../ops/movement.js';
 import { anchorMatch } from '../../ops/anchor.js';
+import { entropyConfidence, LOG_FLOOR } from '../../ops/confidence.js';
 import { ShapeError, fmtShape } from '../../runtime/errors.js';
 
-const LOG_FLOOR = 1e-8;
-
-/** c(q) = 1 − H(q)/ln C with H(q) = −Σ q ln q, clamped to [floor, 1]; q: [B, C] → [B, 1]. */
+/**
+ * c(q) = 1 − H(q)/ln C with H(q) = −Σ q ln q, clamped to [floor, 1]; q: [B, C] → [B, 1]. One fused
+ * op (src/ops/confidence.ts); `confidenceComposed` is the same formula from primitives.
+ */
 export function confidence(q: Tensor, floor = 1e-6): Tensor {
+  return entropyConfidence(q, floor);
+}
+
+/** `confidence` as a composition of primitive ops (each with its own backward): the fused op's check. */
+export function confidenceComposed(q: Tensor, floor = 1e-6): Tensor {
   const C = q.shape[q.rank - 1]!;
   if (C < 2) throw new ShapeError(`confidence: needs at least 2 classes, got ${fmtShape(q.shape)}`);
   const h = neg(sum(mul(q, log(clamp(q, LOG_FLOOR, 1))), -1, { keepDims: true }));
