@@ -8,34 +8,42 @@
 //                Writes stats = [mean; invstd] ([2, C]), the only thing saved for backward, and
 //                stats_update also blends running mean/var in place (unbiased var: · count/(count−1)).
 //  * eval_stats: one thread per channel: stats = [running mean; 1/√(running var + eps)].
-//  * norm_fwd:   one thread per Q elements: y = (x − mean)·invstd·w + b.
+//  * norm_fwd_p: y = (x − mean)·invstd·w + b, one workgroup of WGR threads per ppw (n, c) planes
+//                of `inner` contiguous elements, each plane walked in steps of WGR (planes smaller
+//                than WGR: one plane per thread): the channel is one per plane, so its statistics
+//                and affine terms are read once and no element needs a division (run lane by lane
+//                on a CPU adapter), and the per-invocation cost that dominated the earlier
+//                one-thread-per-4-elements kernel on llvmpipe is paid once per ppw planes (the host
+//                sizes ppw to ~256 elements per workgroup).
+//                ARBEx-tiny, lavapipe, same process: 32×16×32×32 1.84 → 0.79 ms, 32×32×16×16
+//                1.16 → 0.67–0.84 ms; one plane per workgroup was 2–3× slower at 4×4.
 //  * bwd_reduce: one workgroup per channel: dbias = Σ dy, dweight = Σ dy·x̂ (x̂ = (x − mean)·invstd).
-//  * bwd_dx:     one thread per Q elements (training): dx = w·invstd·(dy − dbias/count − x̂·dweight/count)
-//                (batch statistics depend on x); bwd_dx_eval: dx = w·invstd·dy.
+//  * bwd_dx_p:   as norm_fwd_p (training): dx = w·invstd·(dy − dbias/count − x̂·dweight/count)
+//                (batch statistics depend on x); bwd_dx_eval: dx = w·invstd·dy, one thread per Q
+//                elements (Q = 4 when inner % 4 == 0, else 1: the channel index computed once per Q).
 //  * p.act (training; a uniform, so the same pipelines): a PReLU z = v > 0 ? v : α[c]·v fused onto
-//                the output v: norm_fwd writes z (and the affine terms w·invstd, b into stats[2..3, C]),
-//                bwd_reduce and bwd_dx take dz, recompute v from x and turn dz into dv in place, and
-//                bwd_reduce also gives dα = Σ_{v ≤ 0} dz·v. Saves the PReLU's own three passes.
-// Q (override) = 4 when inner % 4 == 0, else 1: the per-element entries (norm_fwd, bwd_dx,
-// bwd_dx_eval) take Q adjacent elements per thread, which then share one channel, so the channel
-// index — two integer divisions, run lane by lane on a CPU adapter — is computed once per Q.
-// ARBEx-tiny shapes (32×{16,32,64}×{32,16,8,4}², fwd+bwd with PReLU, per-op device time, same
-// process): norm_fwd 1.2–3.5× and bwd_dx 1.3–1.9× faster. The per-channel reductions stay at one
-// element per step: Q = 4 there was 0.4–1.1× (fewer threads busy in the same barrier tree).
-// Storage buffers per entry: stats_main 2, stats_update 4, eval_stats 3, norm_fwd 6,
-// bwd_reduce 7, bwd_dx 8, bwd_dx_eval 5 (α and dα bound to placeholders without p.act). (No entry binds the placeholder to two writable slots.)
+//                the output v: norm_fwd_p writes z (and the affine terms w·invstd, b into
+//                stats[2..3, C]), bwd_reduce and bwd_dx_p take dz, recompute v from x and turn dz
+//                into dv in place, and bwd_reduce also gives dα = Σ_{v ≤ 0} dz·v. Saves the PReLU's
+//                own three passes.
+// The per-channel reductions stay at one element per step: 4 there was 0.4–1.1× (fewer threads
+// busy in the same barrier tree).
+// Storage buffers per entry: stats_main 2, stats_update 4, eval_stats 3, norm_fwd_p 6,
+// bwd_reduce 7, bwd_dx_p 8, bwd_dx_eval 5 (α and dα bound to placeholders without p.act). (No entry binds the placeholder to two writable slots.)
 // Limits: C ≤ 65535·65535 workgroups (split over x/y), tensors < 2^32 elements.
 
 override HAS_W: bool = false;
 override HAS_B: bool = false;
-override Q: u32 = 1u;
-// Threads of the per-channel reductions (stats_*, bwd_reduce): 256, or fewer on a CPU adapter.
+override Q: u32 = 1u;   // bwd_dx_eval
+// Threads of the per-channel reductions (stats_*, bwd_reduce) and of the plane walks: 256, or fewer on a CPU adapter.
 override WGR: u32 = 256u;
 
 struct Params {
   c: u32, inner: u32, count: u32, total: u32,
   momentum: f32, eps: f32, unbias: f32,
-  act: u32,   // 1: a PReLU follows (norm_fwd, bwd_reduce, bwd_dx; see the header)
+  act: u32,   // 1: a PReLU follows (norm_fwd_p, bwd_reduce, bwd_dx_p; see the header)
+  ppw: u32,   // norm_fwd_p, bwd_dx_p: (n, c) planes per workgroup
+  _p0: u32, _p1: u32, _p2: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -129,34 +137,43 @@ fn eval_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
   stats[p.c + c] = 1.0 / sqrt(rvar[c] + p.eps);
 }
 
-@compute @workgroup_size(256)
-fn norm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i0 = (flat_wg(wid, nwg) * 256u + li) * Q;
-  if (i0 >= p.total) { return; }
-  let c = channel_of(i0);
+/** norm_fwd_p's map over elements e0, e0 + step, … of plane `plane` (= n · C + c). */
+fn norm_plane(plane: u32, e0: u32, step: u32) {
+  let c = plane % p.c;
   let mean = stats[c];
   var sc = stats[p.c + c];
   if (HAS_W) { sc = sc * weight[c]; }
   var sh = 0.0;
   if (HAS_B) { sh = bias[c]; }
-  // (x − mean) first: x·s − mean·s would cancel badly when |mean| ≫ std.
+  let base = plane * p.inner;
   if (p.act == 0u) {
-    for (var t = 0u; t < Q; t++) { y[i0 + t] = fma(x[i0 + t] - mean, sc, sh); }
+    for (var e = e0; e < p.inner; e += step) { y[base + e] = fma(x[base + e] - mean, sc, sh); }
     return;
   }
   let a = alpha_[c];
-  for (var t = 0u; t < Q; t++) {
-    let v = fma(x[i0 + t] - mean, sc, sh);
-    y[i0 + t] = select(a * v, v, v > 0.0);
+  for (var e = e0; e < p.inner; e += step) {
+    let v = fma(x[base + e] - mean, sc, sh);
+    y[base + e] = select(a * v, v, v > 0.0);
   }
-  // The backward recomputes the pre-activation; it finds the affine terms next to the statistics.
-  if (i0 == c * p.inner) {
+  if (plane == c && e0 == 0u) {   // the first image's plane of the channel keeps the affine terms
     stats[2u * p.c + c] = sc;
     stats[3u * p.c + c] = sh;
   }
 }
 
-/** The BatchNorm output v (before the PReLU) of element value xv in channel c, as norm_fwd made it. */
+@compute @workgroup_size(WGR)
+fn norm_fwd_p(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let k0 = flat_wg(wid, nwg) * p.ppw;
+  let k1 = min(k0 + p.ppw, p.total / p.inner);
+  // Planes of at least WGR elements: the lanes share each plane; smaller ones: a plane per lane.
+  if (p.inner >= WGR) {
+    for (var plane = k0; plane < k1; plane++) { norm_plane(plane, li, WGR); }
+  } else {
+    for (var plane = k0 + li; plane < k1; plane += WGR) { norm_plane(plane, 0u, 1u); }
+  }
+}
+
+/** The BatchNorm output v (before the PReLU) of element value xv in channel c, as norm_fwd_p made it. */
 fn pre_act(c: u32, xv: f32, mean: f32) -> f32 {
   return fma(xv - mean, stats[2u * p.c + c], stats[3u * p.c + c]);
 }
@@ -207,30 +224,40 @@ fn dx_scale(c: u32) -> f32 {
   return stats[p.c + c];
 }
 
-@compute @workgroup_size(256)
-fn bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i0 = (flat_wg(wid, nwg) * 256u + li) * Q;
-  if (i0 >= p.total) { return; }
-  let c = channel_of(i0);
+/** bwd_dx_p's map over elements e0, e0 + step, … of plane `plane` (= n · C + c). */
+fn dx_plane(plane: u32, e0: u32, step: u32) {
+  let c = plane % p.c;
   let mean = stats[c];
   let inv = stats[p.c + c];
   let n = f32(p.count);
   let gm = dbias[c] / n;
   let wm = dweight[c] / n;
   let k = dx_scale(c);
+  let base = plane * p.inner;
   if (p.act == 0u) {
-    for (var t = 0u; t < Q; t++) {
-      let xhat = (x[i0 + t] - mean) * inv;
-      y[i0 + t] = k * (gy[i0 + t] - gm - xhat * wm);
+    for (var e = e0; e < p.inner; e += step) {
+      let xhat = (x[base + e] - mean) * inv;
+      y[base + e] = k * (gy[base + e] - gm - xhat * wm);
     }
     return;
   }
   let a = alpha_[c];
-  for (var t = 0u; t < Q; t++) {
-    let xv = x[i0 + t];
-    let go = gy[i0 + t];
+  for (var e = e0; e < p.inner; e += step) {
+    let xv = x[base + e];
+    let go = gy[base + e];
     let g = select(a * go, go, pre_act(c, xv, mean) > 0.0);
-    y[i0 + t] = k * (g - gm - (xv - mean) * inv * wm);
+    y[base + e] = k * (g - gm - (xv - mean) * inv * wm);
+  }
+}
+
+@compute @workgroup_size(WGR)
+fn bwd_dx_p(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let k0 = flat_wg(wid, nwg) * p.ppw;
+  let k1 = min(k0 + p.ppw, p.total / p.inner);
+  if (p.inner >= WGR) {
+    for (var plane = k0; plane < k1; plane++) { dx_plane(plane, li, WGR); }
+  } else {
+    for (var plane = k0 + li; plane < k1; plane += WGR) { dx_plane(plane, 0u, 1u); }
   }
 }
 

@@ -31,6 +31,9 @@ export interface BatchNormOptions {
   prelu?: Tensor;
 }
 
+/** Elements per workgroup the plane walks aim at (whole (n, c) planes; shaders/batchnorm.wgsl norm_fwd_p). */
+const PLANE_ELEMENTS = 256;
+
 function checkChannelVector(t: Tensor | undefined, c: number, what: string, x: Tensor): void {
   if (t && (t.dtype !== 'f32' || t.rank !== 1 || t.shape[0] !== c)) {
     throw new ShapeError(`batchNorm: ${what} must be [${c}] for input ${fmtShape(x.shape)}, got ${t.describe()}`);
@@ -67,11 +70,14 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
 
   const rt = runtime();
   const ph = rt.placeholder();
-  const params = new Params().u32(c, inner, count, x.size).f32(momentum, eps, count > 1 ? count / (count - 1) : 1).u32(act ? 1 : 0);
+  // The per-element passes walk (n, c) planes, ppw of them per workgroup (~PLANE_ELEMENTS elements).
+  const ppw = Math.max(1, Math.floor(PLANE_ELEMENTS / Math.max(inner, 1)));
+  const params = new Params().u32(c, inner, count, x.size).f32(momentum, eps, count > 1 ? count / (count - 1) : 1).u32(act ? 1 : 0, ppw, 0, 0, 0);
   const channels = grid(c, 1);
   // Q adjacent elements per thread when they always share a channel (shaders/batchnorm.wgsl).
   const Q = inner % 4 === 0 ? 4 : 1;
   const elements = grid(x.size / Q, 256);
+  const planes = grid(Math.ceil(x.size / Math.max(inner, 1) / ppw), 1);
   const WGR = reductionLanes();
 
   // stats = [mean; invstd] per channel: batch statistics in training, running ones in eval; with a
@@ -90,9 +96,9 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
   }
   const y = new Tensor(x.shape, 'f32');
   rt.dispatch({
-    op: 'batchNorm', shader: 'batchnorm', entry: 'norm_fwd', constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0, Q },
+    op: 'batchNorm', shader: 'batchnorm', entry: 'norm_fwd_p', constants: { HAS_W: weight ? 1 : 0, HAS_B: bias ? 1 : 0, WGR },
     params, buffers: [x.buffer, stats.buffer, alpha ? alpha.buffer : ph, null, weight ? weight.buffer : ph, bias ? bias.buffer : ph, y.buffer],
-    workgroups: elements,
+    workgroups: planes,
   });
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(alpha ? [alpha] : [])];
@@ -116,9 +122,10 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
     if (x.requiresGrad) {
       dx = new Tensor(x.shape, 'f32');
       rt.dispatch({
-        op: 'batchNorm.bwdDx', shader: 'batchnorm', entry: training ? 'bwd_dx' : 'bwd_dx_eval', constants: { HAS_W: weight ? 1 : 0, Q },
+        op: 'batchNorm.bwdDx', shader: 'batchnorm', entry: training ? 'bwd_dx_p' : 'bwd_dx_eval',
+        constants: { HAS_W: weight ? 1 : 0, ...(training ? { WGR } : { Q }) },
         params, buffers: [training ? x.buffer : null, stats.buffer, training ? (alpha ? alpha.buffer : ph) : null, null, weight ? weight.buffer : ph, null, dx.buffer, g.buffer, ...(training ? [db!.buffer, dw!.buffer] : [])],
-        workgroups: elements,
+        workgroups: training ? planes : elements,
       });
     }
     const gw = weight?.requiresGrad ? dw : null;

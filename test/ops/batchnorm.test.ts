@@ -13,7 +13,8 @@ beforeAll(engine);
 describe('batchNorm (training) vs float64 reference', () => {
   // inner % 4 == 0 takes the 4-elements-per-thread kernels: [3, 5, 4, 3], and [5, 2, 16, 16] whose
   // channels (1,280 values) also wrap the reductions' 256-thread sweep.
-  const shapes = [[3, 5, 7, 3], [6, 7], [2, 1, 1, 1], [2, 3, 17, 19], [300, 2], [3, 5, 4, 3], [5, 2, 16, 16]];
+  // Plane walks: planes of 1 to 323 elements, several planes per workgroup with a partial last one ([37, 5, 2, 2]: 185 planes of 4, 64 per workgroup).
+  const shapes = [[3, 5, 7, 3], [6, 7], [2, 1, 1, 1], [2, 3, 17, 19], [300, 2], [3, 5, 4, 3], [5, 2, 16, 16], [37, 5, 2, 2]];
   for (const s of shapes) {
     const c = s[1]!;
     it(`[${s}] with affine`, async () => {
@@ -62,7 +63,7 @@ describe('batchNorm (training) vs float64 reference', () => {
 });
 
 describe('batchNorm (eval) vs float64 reference', () => {
-  for (const s of [[3, 4, 5, 2], [5, 6], [3, 4, 2, 2]]) {
+  for (const s of [[3, 4, 5, 2], [5, 6], [3, 4, 2, 2], [2, 3, 11, 13]]) {
     const c = s[1]!;
     it(`[${s}]`, async () => {
       await gradcheck({
@@ -101,7 +102,7 @@ describe('prelu vs float64 reference', () => {
 describe('batchNorm with a fused PReLU vs float64 reference and vs the composition', () => {
   // Q = 1 ([3, 5, 7, 3]), [N, C] (inner 1), Q = 4 ([3, 5, 4, 3]), channels wrapping the sweep; slopes
   // of both signs.
-  const shapes = [[3, 5, 7, 3], [6, 7], [3, 5, 4, 3], [5, 2, 16, 16]];
+  const shapes = [[3, 5, 7, 3], [6, 7], [3, 5, 4, 3], [5, 2, 16, 16], [2, 3, 13, 11], [37, 5, 2, 2]];
   for (const s of shapes) {
     const c = s[1]!;
     it(`[${s}] with affine`, async () => {
