@@ -26,6 +26,9 @@ const BINARY = {
 } as const;
 type BinaryName = keyof typeof BINARY;
 
+/** vec4s per thread of the flat vec4 kernels (shaders/elementwise.wgsl VEC_RUN). */
+const VEC_RUN = 4;
+
 function requireF32(t: Tensor, op: string): void {
   if (t.dtype !== 'f32') throw new ShapeError(`${op}: expected an f32 tensor, got ${t.describe()} (use cast() for index tensors)`);
 }
@@ -38,7 +41,7 @@ function launchUnary(x: Tensor, code: number, op: string, alpha = 0, beta = 0): 
     op, shader: 'elementwise', entry: vec ? 'unary_vec4' : 'unary', constants: { OP: code },
     params: new Params().u32(x.size, 0).f32(alpha, beta).u32(1, 0, 0, 0),
     buffers: [x.buffer, null, out.buffer],
-    workgroups: grid(vec ? x.size / 4 : x.size, 256),
+    workgroups: grid(vec ? Math.ceil(x.size / 4 / VEC_RUN) : x.size, 256),
   });
   return out;
 }
@@ -70,7 +73,7 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName, alpha = 0, beta = 
   const vec = flat && out.size % 4 === 0;
   runtime().dispatch({
     op: name, shader: 'elementwise', entry: vec ? 'binary_vec4' : entry, constants: { OP: BINARY[name] },
-    params, buffers: [a.buffer, b.buffer, out.buffer], workgroups: grid(vec ? out.size / 4 : out.size / run, 256),
+    params, buffers: [a.buffer, b.buffer, out.buffer], workgroups: grid(vec ? Math.ceil(out.size / 4 / VEC_RUN) : out.size / run, 256),
   });
   return out;
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as E from '../../src/index.js';
 import { engine } from '../helpers/engine.js';
-import { gradcheck } from '../helpers/gradcheck.js';
+import { expectClose, gradcheck } from '../helpers/gradcheck.js';
 import * as R from '../reference/ops.js';
 
 beforeAll(engine);
@@ -100,6 +100,28 @@ describe('binary ops with broadcasting', () => {
       engine: ([c, a, b]) => E.where(c!, a!, b!),
       reference: ([c, a, b]) => R.where(c!, a!, b!),
     });
+  });
+
+  // The flat vec4 kernels (sizes divisible by 4; a thread takes 4 vec4s 256 apart): sizes around
+  // one thread's, one workgroup's (4,096) and a partial last workgroup's share, every element checked.
+  it.each([4, 1020, 1024, 4096, 4100, 20004])('flat vec4 paths, %i elements', async (n) => {
+    const av = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
+    const bv = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.7) + 2);
+    const a = E.tensor(av, [n]), b = E.tensor(bv, [n]);
+    const cases: [E.Tensor, (i: number) => number][] = [
+      [E.add(a, b), (i) => av[i]! + bv[i]!],
+      [E.mul(a, b), (i) => av[i]! * bv[i]!],
+      [E.neg(a), (i) => -av[i]!],
+      [E.exp(E.mul(a, 0.25)), (i) => Math.exp(av[i]! * 0.25)],
+    ];
+    for (const [t, want] of cases) {
+      const got = await t.toArray();
+      expect(got.length).toBe(n);
+      expectClose(Array.from(got), Array.from({ length: n }, (_, i) => want(i)), 1e-6, `n=${n}`);
+      t.dispose();
+    }
+    a.dispose();
+    b.dispose();
   });
 
   it('scalar operands', async () => {
