@@ -14,7 +14,7 @@ struct Params {
   rank: u32,
   alpha: f32,
   beta: f32,
-  run: u32,        // binary_bcast3: adjacent outputs per thread (1, or 4 when the last dim allows)
+  run: u32,        // binary_bcast3: adjacent outputs per thread (1, or 4 when the last dim allows); *_vec4: vec4s per thread
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
@@ -142,15 +142,16 @@ fn binary_bcast(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> out4: array<vec4<f32>>;
 
-// A thread takes VEC_RUN vec4s, 256 apart (neighbouring threads on neighbouring vec4s):
-// llvmpipe's fixed cost per invocation was a good part of these passes at one vec4 per thread
-// (a fill: 0.95 ms at 4 words per thread, 0.55 ms at 16, 524,288 words).
-const VEC_RUN: u32 = 4u;   // host: VEC_RUN in src/ops/elementwise.ts
+// A thread takes p.run vec4s, 256 apart (neighbouring threads on neighbouring vec4s): llvmpipe's
+// fixed cost per invocation was a good part of these passes at one vec4 per thread (a fill: 0.95
+// ms at 4 words per thread, 0.55 ms at 16, 524,288 words). The bound is a uniform (the host's
+// VEC_RUN) so llvmpipe keeps the loop rolled: unrolled, the ~20 elementwise pipelines of a
+// training step took 1.2–1.5 s more to JIT on an empty shader cache.
 
 @compute @workgroup_size(256)
 fn unary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let base = flat_wg(wid, nwg) * 256u * VEC_RUN + li;
-  for (var t = 0u; t < VEC_RUN; t++) {
+  let base = flat_wg(wid, nwg) * 256u * p.run + li;
+  for (var t = 0u; t < p.run; t++) {
     let i = base + t * 256u;
     if (i >= p.n / 4u) { return; }
     let v = a4[i];
@@ -160,8 +161,8 @@ fn unary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(256)
 fn binary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let base = flat_wg(wid, nwg) * 256u * VEC_RUN + li;
-  for (var t = 0u; t < VEC_RUN; t++) {
+  let base = flat_wg(wid, nwg) * 256u * p.run + li;
+  for (var t = 0u; t < p.run; t++) {
     let i = base + t * 256u;
     if (i >= p.n / 4u) { return; }
     let x = a4[i];

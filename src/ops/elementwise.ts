@@ -26,7 +26,7 @@ const BINARY = {
 } as const;
 type BinaryName = keyof typeof BINARY;
 
-/** vec4s per thread of the flat vec4 kernels (shaders/elementwise.wgsl VEC_RUN). */
+/** vec4s per thread of the flat vec4 kernels (their uniform p.run, shaders/elementwise.wgsl). */
 const VEC_RUN = 4;
 
 function requireF32(t: Tensor, op: string): void {
@@ -39,7 +39,7 @@ function launchUnary(x: Tensor, code: number, op: string, alpha = 0, beta = 0): 
   const vec = x.size % 4 === 0;
   runtime().dispatch({
     op, shader: 'elementwise', entry: vec ? 'unary_vec4' : 'unary', constants: { OP: code },
-    params: new Params().u32(x.size, 0).f32(alpha, beta).u32(1, 0, 0, 0),
+    params: new Params().u32(x.size, 0).f32(alpha, beta).u32(vec ? VEC_RUN : 1, 0, 0, 0),
     buffers: [x.buffer, null, out.buffer],
     workgroups: grid(vec ? Math.ceil(x.size / 4 / VEC_RUN) : x.size, 256),
   });
@@ -56,7 +56,7 @@ function launchBinary(a: Tensor, b: Tensor, name: BinaryName, alpha = 0, beta = 
   const params = new Params();
   let entry = 'binary_flat';
   let run = 1;
-  if (flat) params.u32(out.size, 0).f32(alpha, beta).u32(1, 0, 0, 0);
+  if (flat) params.u32(out.size, 0).f32(alpha, beta).u32(out.size % 4 === 0 ? VEC_RUN : 1, 0, 0, 0);
   else {
     const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
     // Pad to 3 leading dims for the fixed-rank kernel.
