@@ -389,17 +389,27 @@ fn wpack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
-@compute @workgroup_size(WG)
-fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  // With fewer vec4 slots of output channels than lanes (og4 < WG: ARBEx-tiny's 16-channel convs
-  // fill 4 of 8), the lanes split into rpw groups of og4, each on a pixel run of its own, instead of
-  // idling: lane li works on slot li % og4 of run (workgroup)·rpw + li / og4.
+/** A broadcast-kernel lane: its pixel run, group and output-channel slot (ok: it has work). */
+struct RunLane { ok: bool, run: u32, g: u32, slot: u32 }
+
+// With fewer vec4 slots of output channels than lanes (og4 < WG: ARBEx-tiny's 16-channel convs
+// fill 4 of 8), the lanes split into rpw groups of og4, each on a pixel run of its own, instead of
+// idling: lane li works on slot li % og4 of run (workgroup)·rpw + li / og4.
+fn run_lane(wid: vec3<u32>, nwg: vec3<u32>, li: u32) -> RunLane {
   let lpr = select(WG, bp.og4, bp.rpw > 1u);
   let sub = li / lpr;
   let run = (wid.x + wid.y * nwg.x) * bp.rpw + sub;
-  if (sub >= bp.rpw || run >= bp.runs) { return; }
-  let g = wid.z / bp.cblocks;
   let slot = (wid.z % bp.cblocks) * lpr + li % lpr;
+  return RunLane(sub < bp.rpw && run < bp.runs, run, wid.z / bp.cblocks, slot);
+}
+
+@compute @workgroup_size(WG)
+fn fwd_b(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let ln = run_lane(wid, nwg, li);
+  if (!ln.ok) { return; }
+  let run = ln.run;
+  let g = ln.g;
+  let slot = ln.slot;
   let wslot = min(slot, bp.og4 - 1u);
   let qx = (bp.wo + Q - 1u) / Q;
   let nb = run / (bp.ho * qx);
@@ -479,12 +489,10 @@ const KMAX: u32 = 3u;   // host: FLAT_KW_MAX
 
 @compute @workgroup_size(WG)
 fn fwd_f(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let lpr = select(WG, bp.og4, bp.rpw > 1u);
-  let sub = li / lpr;
-  let run = (wid.x + wid.y * nwg.x) * bp.rpw + sub;
-  if (sub >= bp.rpw || run >= bp.runs) { return; }
-  let g = wid.z / bp.cblocks;
-  let slot = (wid.z % bp.cblocks) * lpr + li % lpr;
+  let ln = run_lane(wid, nwg, li);
+  if (!ln.ok) { return; }
+  let g = ln.g;
+  let slot = ln.slot;
   let wslot = min(slot, bp.og4 - 1u);
   let ci = bp.c / bp.groups;
   let co = bp.o / bp.groups;
@@ -495,7 +503,7 @@ fn fwd_f(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let dily = max(bp.idil & 0xffffu, 1u);
   let dilx = max(bp.idil >> 16u, 1u);
   // The run's class (py, px), the class's size hc × wc per image, and the run's index in it.
-  var r = run;
+  var r = ln.run;
   var py = 0u;
   var px = 0u;
   var hc = bp.ho;
