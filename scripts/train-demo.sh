@@ -8,11 +8,11 @@ bash scripts/setup.sh
 # demo recipe, measured"): no augmentation (the released 'heavy' set costs this 48-px model 20+
 # points), anchors on the sphere with the bounded margin loss (the released euclidean form
 # collapses training as τ → 1), an NLL on the primary p next to the corrected p̂, and — the change
-# that bought most — more images: 18,000 faces × 3 epochs = 54,000 images seen (~13 min of
-# training at the engine's ~68–77 img/s; 33,600 at ~46 img/s before the Dawn polling fix), learning
+# that bought most — more images: 19,200 faces × 3 epochs = 57,600 images seen (~11 min of
+# training at the engine's ~88–90 img/s; 33,600 at ~46 img/s before the Dawn polling fix), learning
 # rate 3e-3 (2e-3 and 1e-3 measured lower) with a per-step cosine schedule after a 50-step warm-up,
 # and the flattened-token readout (tiny option; --readout cls is the released CLS token).
 # `arbex train` alone keeps the released choices; any flag here can be overridden by passing it again.
 node bin/arbex.mjs train --config tiny --out runs/tiny \
   --augment none --anchor-space sphere --anchor-loss margin --lambda-primary 1 \
-  --train-size 18000 --epochs 3 --lr 3e-3 --schedule cosine --warmup 50 --readout flatten "$@"
+  --train-size 19200 --epochs 3 --lr 3e-3 --schedule cosine --warmup 50 --readout flatten "$@"
