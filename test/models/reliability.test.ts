@@ -73,6 +73,8 @@ describe('reliability balancing', () => {
     expectClose(gf, gc, 1e-5, 'gradient');
     expect(Array.from(gf.subarray(2 * cols, 3 * cols)).every((v) => v === 0)).toBe(true);
     expect(() => confidence(E.zeros([3, 1]))).toThrow(/at least 2 classes on the last axis, got \[3, 1\]/);
+    expect(() => confidence(E.zeros([3, 4]), 1.5)).toThrow(/floor must lie in \[0, 1\], got 1.5/);
+    expect(() => confidence(E.zeros([3, 4], 'i32'))).toThrow(/expected an f32 tensor/);
   });
 
   for (const scope of ['batch', 'sample'] as const) {
